@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto'
+import { validateEnvelope } from '../envelope/codec.js'
+import { decodeEnvelope } from '../envelope/codec.js'
+import { type Envelope, JSON_CONTENT_TYPE, type Sender, SPEC_VERSION } from '../envelope/envelope.js'
+import { errorToWire } from '../errors/wire.js'
+import type { RawMessage } from '../transport/port.js'
+
+export const newId: () => string = randomUUID
+
+export function responseEnvelope(command: Envelope, payload: unknown, sender: Sender, traceparent?: string): Envelope {
+  const response: Envelope = {
+    id: newId(),
+    type: 'response',
+    specVersion: SPEC_VERSION,
+    time: Date.now(),
+    correlationId: command.correlationId,
+    sender,
+    contentType: JSON_CONTENT_TYPE,
+    payload,
+  }
+  if (traceparent !== undefined) response.traceparent = traceparent
+  return response
+}
+
+export function errorEnvelope(command: Envelope, error: unknown, sender: Sender, traceparent?: string): Envelope {
+  const response = responseEnvelope(command, errorToWire(error, command.correlationId), sender, traceparent)
+  response.type = 'error'
+  return response
+}
+
+/**
+ * Decodes what a transport delivered. Bytes are parsed and validated; objects from in-process
+ * transports pass a cheap structural check and are fully validated only when it fails (so a
+ * foreign object still gets a precise reason).
+ */
+export function decodeInbound(raw: RawMessage): Envelope {
+  if (raw instanceof Uint8Array) return decodeEnvelope(raw)
+  const candidate = raw as Partial<Envelope> | null
+  if (
+    candidate !== null &&
+    typeof candidate === 'object' &&
+    candidate.specVersion === SPEC_VERSION &&
+    typeof candidate.id === 'string' &&
+    typeof candidate.correlationId === 'string' &&
+    typeof candidate.sender === 'object' &&
+    (candidate.type === 'command'
+      ? typeof candidate.receiver === 'object'
+      : candidate.type === 'event'
+        ? typeof candidate.eventName === 'string'
+        : candidate.type === 'response' || candidate.type === 'error')
+  ) {
+    return candidate as Envelope
+  }
+  return validateEnvelope(raw)
+}

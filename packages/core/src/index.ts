@@ -1,0 +1,134 @@
+// Definitions (contracts, importable without handlers)
+export { defineEvent } from './definitions/event.js'
+export {
+  type CommandSpec,
+  defineService,
+  ServiceDefinition,
+  type ServiceSpec,
+  type SubscriptionSpec,
+} from './definitions/service.js'
+export type {
+  AnyCommandDefinition,
+  AnyEventDefinition,
+  AnySubscriptionDefinition,
+  CallOptions,
+  CommandContext,
+  CommandDefinition,
+  CommandHandler,
+  CommandHooks,
+  CommandTypes,
+  DeliveryMode,
+  EventDefinition,
+  HandlerContext,
+  HookContext,
+  HttpBinding,
+  HttpMethod,
+  Schema,
+  ServiceRef,
+  SubscriptionContext,
+  SubscriptionDefinition,
+  SubscriptionFilter,
+  SubscriptionHandler,
+  SubscriptionTypes,
+} from './definitions/types.js'
+export { assertEventName, assertEventPattern, assertIdentifier, compileEventPattern, isWildcardPattern } from './names.js'
+
+// Implementations and instances
+export {
+  type CommandImplementation,
+  createService,
+  handleCommand,
+  handleSubscription,
+  type Service,
+  type ServiceImplementationSpec,
+  type SubscriptionImplementation,
+} from './service/implementation.js'
+export { type InstanceOptions, ServiceInstance } from './service/ServiceInstance.js'
+export { parseValue, toValidationIssues } from './service/validation.js'
+
+// Envelope (wire format v1)
+export { type CloudEvent, fromCloudEvent, toCloudEvent } from './envelope/cloudevents.js'
+export { decodeEnvelope, encodeEnvelope, validateEnvelope } from './envelope/codec.js'
+export {
+  commandAddressKey,
+  type Envelope,
+  type EnvelopeType,
+  JSON_CONTENT_TYPE,
+  type Receiver,
+  SPEC_VERSION,
+  type Sender,
+} from './envelope/envelope.js'
+
+// Errors
+export {
+  BridgeUnavailableError,
+  CapabilityError,
+  ConduitError,
+  codeForStatus,
+  DefinitionError,
+  HandledError,
+  isConduitError,
+  MalformedMessageError,
+  NoHandlerError,
+  PayloadTooLargeError,
+  TimeoutError,
+  UnhandledError,
+  ValidationError,
+  type ValidationIssue,
+  type ValidationTarget,
+} from './errors/errors.js'
+export { errorFromWire, errorToWire, isWireError, type WireError } from './errors/wire.js'
+
+// The bridge contract and the protocol engine
+export {
+  type EmitOptions,
+  EventBridge,
+  type EventBridgeOptions,
+  type InvokeOptions,
+  type MessageOrigin,
+  type Registration,
+  type SubscriptionRegistration,
+} from './bridge/EventBridge.js'
+export { PendingInvocations } from './bridge/PendingInvocations.js'
+export type { CommandExecutor, EventExecutor, HandlingScope } from './bridge/receivers.js'
+export {
+  assertCapabilities,
+  type BridgeCapabilities,
+  type Capability,
+  type CapabilityName,
+  requiredCapabilities,
+  supported,
+  unsupported,
+} from './transport/capabilities.js'
+export type {
+  CommandAddress,
+  CommandReceiver,
+  Delivery,
+  DeliveryOutcome,
+  EventListenerSpec,
+  EventReceiver,
+  RawMessage,
+  ReplySender,
+  Transport,
+  TransportHost,
+  TransportListener,
+} from './transport/port.js'
+
+// The in-memory bridge
+export { MemoryBroker } from './memory/MemoryBroker.js'
+export {
+  createMemoryTransport,
+  DefaultEventBridge,
+  MEMORY_BRIDGE_NAME,
+  MemoryBridge,
+  type MemoryBridgeOptions,
+  memoryCapabilities,
+} from './memory/MemoryBridge.js'
+
+// Stores
+export type { ConfigStore, SecretStore, StateStore, Stores } from './stores/contracts.js'
+export { memoryConfigStore, memorySecretStore, memoryStateStore, memoryStores } from './stores/memory.js'
+
+// Observability
+export { createDefaultLogger, type Logger } from './observability/logging.js'
+export { parseTraceparent, traceIdOf } from './observability/tracing.js'

@@ -1,0 +1,73 @@
+import { EventBridge, type EventBridgeOptions } from '../bridge/EventBridge.js'
+import { type BridgeCapabilities, supported } from '../transport/capabilities.js'
+import type { Transport, TransportHost } from '../transport/port.js'
+import { MemoryBroker } from './MemoryBroker.js'
+
+export const MEMORY_BRIDGE_NAME = 'memory'
+
+export const memoryCapabilities: BridgeCapabilities = Object.freeze({
+  requestReply: supported,
+  durable: supported,
+  everyInstance: supported,
+  wildcards: supported,
+  noHandlerDetection: supported,
+  deadLetterInspection: supported,
+  maxPayloadBytes: Number.POSITIVE_INFINITY,
+})
+
+export interface MemoryBridgeOptions extends EventBridgeOptions {
+  /** share one broker between bridges to model several processes; default: a private broker */
+  broker?: MemoryBroker
+}
+
+/** The in-process transport: envelopes move as objects, never encoded. */
+export function createMemoryTransport(broker: MemoryBroker): Transport {
+  let host: TransportHost | undefined
+  let connected = false
+  return {
+    name: MEMORY_BRIDGE_NAME,
+    capabilities: memoryCapabilities,
+    async connect(transportHost) {
+      host = transportHost
+      broker.addReplyRoute(transportHost.instanceId, (raw) => transportHost.receiveReply(raw))
+      connected = true
+    },
+    async disconnect() {
+      if (host) broker.removeReplyRoute(host.instanceId)
+      connected = false
+    },
+    isReady: () => connected,
+    isHealthy: () => connected,
+    async sendCommand(address, command) {
+      broker.sendCommand(address, command, host!.instanceId)
+    },
+    async listenCommands(address, receive) {
+      const remove = broker.addCommandReceiver(address, receive)
+      return { close: async () => remove() }
+    },
+    async publishEvent(event) {
+      broker.publishEvent(event.eventName!, event)
+    },
+    async listenEvents(spec, receive) {
+      const remove = broker.addEventReceiver(spec, receive)
+      return { close: async () => remove() }
+    },
+    async readDeadLetters(group) {
+      return broker.readDeadLetters(group)
+    },
+  }
+}
+
+/** Everything in one process: the monolith bridge, and the default. */
+export class MemoryBridge extends EventBridge {
+  readonly broker: MemoryBroker
+
+  constructor(options: MemoryBridgeOptions = {}) {
+    const broker = options.broker ?? new MemoryBroker()
+    super(createMemoryTransport(broker), options)
+    this.broker = broker
+  }
+}
+
+/** The bridge DESIGN.md's example starts with; swap it for NatsBridge, AmqpBridge, ... */
+export { MemoryBridge as DefaultEventBridge }

@@ -1,0 +1,155 @@
+import type { Envelope } from '../envelope/envelope.js'
+import { commandAddressKey } from '../envelope/envelope.js'
+import { NoHandlerError } from '../errors/errors.js'
+import { compileEventPattern } from '../names.js'
+import type {
+  CommandAddress,
+  CommandReceiver,
+  EventListenerSpec,
+  EventReceiver,
+  RawMessage,
+} from '../transport/port.js'
+
+interface CommandRoute {
+  receivers: CommandReceiver[]
+  next: number
+}
+
+interface PendingEvent {
+  raw: RawMessage
+  attempt: number
+}
+
+interface ConsumerGroup {
+  readonly spec: EventListenerSpec
+  readonly matches: (eventName: string) => boolean
+  receivers: EventReceiver[]
+  next: number
+  /** durable groups keep events while no receiver runs */
+  readonly backlog: PendingEvent[]
+  readonly deadLetters: RawMessage[]
+}
+
+/**
+ * The in-process "broker" behind MemoryBridge. One per process by default; share one between
+ * several MemoryBridge instances to model several processes in a test. Durable groups outlive
+ * their receivers (events wait in a backlog) but not the process.
+ */
+export class MemoryBroker {
+  private readonly commandRoutes = new Map<string, CommandRoute>()
+  private readonly replyRoutes = new Map<string, (raw: RawMessage) => void>()
+  private readonly groups = new Map<string, ConsumerGroup>()
+  private readonly groupsByEvent = new Map<string, ConsumerGroup[]>()
+  private readonly retryTimers = new Set<NodeJS.Timeout>()
+
+  addReplyRoute(instanceId: string, receive: (raw: RawMessage) => void): void {
+    this.replyRoutes.set(instanceId, receive)
+  }
+
+  removeReplyRoute(instanceId: string): void {
+    this.replyRoutes.delete(instanceId)
+  }
+
+  sendCommand(address: CommandAddress, raw: RawMessage, replyTo: string): void {
+    const route = this.commandRoutes.get(commandAddressKey(address))
+    if (!route || route.receivers.length === 0) {
+      throw new NoHandlerError(`No handler for ${commandAddressKey(address)} on the memory bridge`)
+    }
+    const receiver = route.receivers[route.next++ % route.receivers.length]!
+    const reply = async (response: Envelope) => this.replyRoutes.get(replyTo)?.(response)
+    // Asynchronous like a real broker: the caller's code never runs inside the handler's stack.
+    queueMicrotask(() => void receiver(raw, reply))
+  }
+
+  addCommandReceiver(address: CommandAddress, receiver: CommandReceiver): () => void {
+    const key = commandAddressKey(address)
+    let route = this.commandRoutes.get(key)
+    if (!route) {
+      route = { receivers: [], next: 0 }
+      this.commandRoutes.set(key, route)
+    }
+    route.receivers.push(receiver)
+    return () => {
+      route.receivers = route.receivers.filter((r) => r !== receiver)
+    }
+  }
+
+  publishEvent(eventName: string, raw: RawMessage): void {
+    for (const group of this.groupsFor(eventName)) this.deliver(group, { raw, attempt: 1 })
+  }
+
+  addEventReceiver(spec: EventListenerSpec, receiver: EventReceiver): () => void {
+    let group = this.groups.get(spec.group)
+    if (!group) {
+      group = {
+        spec,
+        matches: compileEventPattern(spec.eventPattern),
+        receivers: [],
+        next: 0,
+        backlog: [],
+        deadLetters: [],
+      }
+      this.groups.set(spec.group, group)
+      this.groupsByEvent.clear()
+    }
+    const joined = group
+    joined.receivers.push(receiver)
+    for (const pending of joined.backlog.splice(0)) this.deliver(joined, pending)
+    return () => {
+      joined.receivers = joined.receivers.filter((r) => r !== receiver)
+      if (joined.receivers.length === 0 && joined.spec.delivery !== 'durable') {
+        this.groups.delete(joined.spec.group)
+        this.groupsByEvent.clear()
+      }
+    }
+  }
+
+  readDeadLetters(group: string): RawMessage[] {
+    return [...(this.groups.get(group)?.deadLetters ?? [])]
+  }
+
+  /** Test hook: puts arbitrary data where a command handler listens. */
+  injectRawCommand(address: CommandAddress, raw: unknown): void {
+    this.sendCommand(address, raw as RawMessage, '')
+  }
+
+  /** Test hook: puts arbitrary data where subscriptions to `eventName` listen. */
+  injectRawEvent(eventName: string, raw: unknown): void {
+    this.publishEvent(eventName, raw as RawMessage)
+  }
+
+  /** Cancels scheduled redeliveries (for tests that tear the broker down). */
+  close(): void {
+    for (const timer of this.retryTimers) clearTimeout(timer)
+    this.retryTimers.clear()
+  }
+
+  private groupsFor(eventName: string): ConsumerGroup[] {
+    let groups = this.groupsByEvent.get(eventName)
+    if (!groups) {
+      groups = [...this.groups.values()].filter((group) => group.matches(eventName))
+      this.groupsByEvent.set(eventName, groups)
+    }
+    return groups
+  }
+
+  private deliver(group: ConsumerGroup, pending: PendingEvent): void {
+    if (group.receivers.length === 0) {
+      if (group.spec.delivery === 'durable') group.backlog.push(pending)
+      return
+    }
+    const receiver = group.receivers[group.next++ % group.receivers.length]!
+    queueMicrotask(async () => {
+      const outcome = await receiver(pending.raw, { attempt: pending.attempt })
+      if (outcome.action === 'retry') {
+        const timer = setTimeout(() => {
+          this.retryTimers.delete(timer)
+          this.deliver(group, { raw: pending.raw, attempt: pending.attempt + 1 })
+        }, outcome.delayMs)
+        this.retryTimers.add(timer)
+      } else if (outcome.action === 'dead-letter') {
+        group.deadLetters.push(pending.raw)
+      }
+    })
+  }
+}

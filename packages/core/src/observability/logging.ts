@@ -1,0 +1,12 @@
+import { pino } from 'pino'
+
+/** Any pino-compatible logger. */
+export type Logger = pino.Logger
+
+/**
+ * The default logger: pino to stdout at CONDUIT_LOG_LEVEL (default `info`). Payloads are never
+ * logged by the runtime; handlers log what they choose.
+ */
+export function createDefaultLogger(bindings: Record<string, unknown> = {}): Logger {
+  return pino({ level: process.env.CONDUIT_LOG_LEVEL ?? 'info', base: { ...bindings } })
+}

@@ -1,0 +1,62 @@
+import type { CommandExecutor, EventExecutor } from '../bridge/receivers.js'
+import type { HookContext } from '../definitions/types.js'
+import type { CommandImplementation, SubscriptionImplementation } from './implementation.js'
+import { type HandlerPermissions, type InstanceRuntime, MessageContext } from './context.js'
+import { parseValue } from './validation.js'
+
+export function permissionsOf(
+  runtime: InstanceRuntime,
+  definition: CommandImplementation['definition'] | SubscriptionImplementation['definition'],
+): HandlerPermissions {
+  return {
+    name: definition.name,
+    subject: `${runtime.service}.v${runtime.version}.${definition.name}`,
+    emits: new Map(definition.emits.map((event: { name: string }) => [event.name, event])),
+    invokes: new Set(definition.invokes),
+    timeout: definition.kind === 'subscription' ? definition.timeout : undefined,
+  }
+}
+
+/**
+ * The command pipeline: transform input, validate input and parameter, guards, handler,
+ * validate output, transform output. Validation failures are 400s naming what and where.
+ */
+export function commandPipeline(runtime: InstanceRuntime, implementation: CommandImplementation): CommandExecutor {
+  const { definition, handler } = implementation
+  const { hooks } = definition
+  const permissions = permissionsOf(runtime, definition)
+  const subject = permissions.subject
+  const guards = hooks.guards ?? []
+  return async (scope) => {
+    const message = scope.message
+    let parameter = parseValue(definition.parameter, message.parameter ?? {}, 'parameter', subject)
+    if (parameter instanceof Promise) parameter = await parameter
+    const context = new MessageContext(runtime, permissions, scope, parameter, 1)
+    let raw = message.payload
+    if (hooks.transformInput) raw = await hooks.transformInput(raw, context as HookContext)
+    let input = parseValue(definition.input, raw, 'input', subject)
+    if (input instanceof Promise) input = await input
+    for (const guard of guards) await guard(input, context)
+    const output = await handler(input, context as never)
+    let result = parseValue(definition.output, output, 'output', subject)
+    if (result instanceof Promise) result = await result
+    if (hooks.transformOutput) result = await hooks.transformOutput(result, context)
+    return result
+  }
+}
+
+/** The subscription pipeline: validate the event payload, run the handler, emit its output event. */
+export function subscriptionPipeline(
+  runtime: InstanceRuntime,
+  implementation: SubscriptionImplementation,
+): EventExecutor {
+  const { definition, handler } = implementation
+  const permissions = permissionsOf(runtime, definition)
+  return async (scope, attempt) => {
+    let payload = parseValue(definition.input, scope.message.payload, 'event', permissions.subject)
+    if (payload instanceof Promise) payload = await payload
+    const context = new MessageContext(runtime, permissions, scope, scope.message.parameter ?? {}, attempt)
+    const result = await handler(payload, context as never)
+    if (definition.output) await context.emitValidated(definition.output, result)
+  }
+}

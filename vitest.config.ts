@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config'
+
+// One vitest project per package/example: each runs in its own worker pool slot,
+// so broker-backed suites of different bridges run in parallel with each other.
+export default defineConfig({
+  test: {
+    projects: ['packages/*', 'examples/*'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+})
