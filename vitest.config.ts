@@ -7,5 +7,6 @@ export default defineConfig({
     projects: ['packages/*', 'examples/*'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    env: { CONDUIT_LOG_LEVEL: 'silent' },
   },
 })
