@@ -1,3 +1,5 @@
 import { defineProject } from 'vitest/config'
 
-export default defineProject({ test: { name: 'bridge-conformance', env: { CONDUIT_LOG_LEVEL: 'silent' }, include: ['test/**/*.test.ts'] } })
+export default defineProject({
+  test: { name: 'bridge-conformance', env: { CONDUIT_LOG_LEVEL: 'silent' }, include: ['test/**/*.test.ts'] },
+})

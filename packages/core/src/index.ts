@@ -1,5 +1,19 @@
 // Definitions (contracts, importable without handlers)
+
+// The bridge contract and the protocol engine
+export {
+  type EmitOptions,
+  EventBridge,
+  type EventBridgeOptions,
+  type InvokeOptions,
+  type MessageOrigin,
+  type Registration,
+  type SubscriptionRegistration,
+} from './bridge/EventBridge.js'
+export { PendingInvocations } from './bridge/PendingInvocations.js'
+export type { CommandExecutor, EventExecutor, HandlingScope } from './bridge/receivers.js'
 export { defineEvent } from './definitions/event.js'
+export { consumerGroupOf } from './definitions/naming.js'
 export {
   type CommandSpec,
   defineService,
@@ -31,21 +45,6 @@ export type {
   SubscriptionHandler,
   SubscriptionTypes,
 } from './definitions/types.js'
-export { assertEventName, assertEventPattern, assertIdentifier, compileEventPattern, isWildcardPattern } from './names.js'
-
-// Implementations and instances
-export {
-  type CommandImplementation,
-  createService,
-  handleCommand,
-  handleSubscription,
-  type Service,
-  type ServiceImplementationSpec,
-  type SubscriptionImplementation,
-} from './service/implementation.js'
-export { type InstanceOptions, ServiceInstance } from './service/ServiceInstance.js'
-export { parseValue, toValidationIssues } from './service/validation.js'
-
 // Envelope (wire format v1)
 export { type CloudEvent, fromCloudEvent, toCloudEvent } from './envelope/cloudevents.js'
 export { decodeEnvelope, encodeEnvelope, validateEnvelope } from './envelope/codec.js'
@@ -55,10 +54,9 @@ export {
   type EnvelopeType,
   JSON_CONTENT_TYPE,
   type Receiver,
-  SPEC_VERSION,
   type Sender,
+  SPEC_VERSION,
 } from './envelope/envelope.js'
-
 // Errors
 export {
   BridgeUnavailableError,
@@ -78,19 +76,42 @@ export {
   type ValidationTarget,
 } from './errors/errors.js'
 export { errorFromWire, errorToWire, isWireError, type WireError } from './errors/wire.js'
-
-// The bridge contract and the protocol engine
 export {
-  type EmitOptions,
-  EventBridge,
-  type EventBridgeOptions,
-  type InvokeOptions,
-  type MessageOrigin,
-  type Registration,
-  type SubscriptionRegistration,
-} from './bridge/EventBridge.js'
-export { PendingInvocations } from './bridge/PendingInvocations.js'
-export type { CommandExecutor, EventExecutor, HandlingScope } from './bridge/receivers.js'
+  createMemoryTransport,
+  DefaultEventBridge,
+  MEMORY_BRIDGE_NAME,
+  MemoryBridge,
+  type MemoryBridgeOptions,
+  memoryCapabilities,
+} from './memory/MemoryBridge.js'
+// The in-memory bridge
+export { MemoryBroker } from './memory/MemoryBroker.js'
+export {
+  assertEventName,
+  assertEventPattern,
+  assertIdentifier,
+  compileEventPattern,
+  isWildcardPattern,
+} from './names.js'
+// Observability
+export { createDefaultLogger, type Logger } from './observability/logging.js'
+export { parseTraceparent, traceIdOf } from './observability/tracing.js'
+// Implementations and instances
+export {
+  type CommandImplementation,
+  createService,
+  handleCommand,
+  handleSubscription,
+  type Service,
+  type ServiceImplementationSpec,
+  type SubscriptionImplementation,
+} from './service/implementation.js'
+export { type InstanceOptions, ServiceInstance } from './service/ServiceInstance.js'
+export { parseValue, toValidationIssues } from './service/validation.js'
+
+// Stores
+export type { ConfigStore, SecretStore, StateStore, Stores } from './stores/contracts.js'
+export { memoryConfigStore, memorySecretStore, memoryStateStore, memoryStores } from './stores/memory.js'
 export {
   assertCapabilities,
   type BridgeCapabilities,
@@ -113,22 +134,3 @@ export type {
   TransportHost,
   TransportListener,
 } from './transport/port.js'
-
-// The in-memory bridge
-export { MemoryBroker } from './memory/MemoryBroker.js'
-export {
-  createMemoryTransport,
-  DefaultEventBridge,
-  MEMORY_BRIDGE_NAME,
-  MemoryBridge,
-  type MemoryBridgeOptions,
-  memoryCapabilities,
-} from './memory/MemoryBridge.js'
-
-// Stores
-export type { ConfigStore, SecretStore, StateStore, Stores } from './stores/contracts.js'
-export { memoryConfigStore, memorySecretStore, memoryStateStore, memoryStores } from './stores/memory.js'
-
-// Observability
-export { createDefaultLogger, type Logger } from './observability/logging.js'
-export { parseTraceparent, traceIdOf } from './observability/tracing.js'

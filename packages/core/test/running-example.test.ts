@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { createService, DefaultEventBridge, defineEvent, defineService, handleCommand, handleSubscription } from '../src/index.js'
+import {
+  createService,
+  DefaultEventBridge,
+  defineEvent,
+  defineService,
+  handleCommand,
+  handleSubscription,
+} from '../src/index.js'
 
 const userRegistered = defineEvent('user.registered', z.object({ userId: z.string(), email: z.email() }))
 const userV1 = defineService({ name: 'user', version: '1' })

@@ -1,6 +1,19 @@
 import type { z } from 'zod'
-import type { AnyCommandDefinition, AnyEventDefinition, CallOptions, SubscriptionFilter } from '../definitions/types.js'
-import { commandAddressKey, type Envelope, JSON_CONTENT_TYPE, type Sender, SPEC_VERSION } from '../envelope/envelope.js'
+import { consumerGroupOf } from '../definitions/naming.js'
+import type {
+  AnyCommandDefinition,
+  AnyEventDefinition,
+  AnySubscriptionDefinition,
+  CallOptions,
+  SubscriptionFilter,
+} from '../definitions/types.js'
+import {
+  commandAddressKey,
+  type Envelope,
+  JSON_CONTENT_TYPE,
+  type Sender,
+  SPEC_VERSION,
+} from '../envelope/envelope.js'
 import { BridgeUnavailableError, ConduitError, TimeoutError, ValidationError } from '../errors/errors.js'
 import { errorFromWire, isWireError } from '../errors/wire.js'
 import { createDefaultLogger, type Logger } from '../observability/logging.js'
@@ -8,7 +21,13 @@ import { createRuntimeInstruments, type RuntimeInstruments } from '../observabil
 import { outgoingTraceparent, recordSpanError, SpanKind, startSpan } from '../observability/tracing.js'
 import { toValidationIssues } from '../service/validation.js'
 import type { BridgeCapabilities } from '../transport/capabilities.js'
-import type { CommandAddress, EventListenerSpec, RawMessage, Transport, TransportListener } from '../transport/port.js'
+import type {
+  CommandAddress,
+  EventListenerSpec,
+  RawMessage,
+  Transport,
+  TransportListener,
+} from '../transport/port.js'
 import { decodeInbound, newId } from './envelopes.js'
 import { InFlight } from './InFlight.js'
 import { PendingInvocations } from './PendingInvocations.js'
@@ -122,7 +141,8 @@ export class EventBridge {
   }
 
   async start(): Promise<void> {
-    if (this.state !== 'created') throw new ConduitError(500, 'INVALID_STATE', `${this.name} was already started`, false)
+    if (this.state !== 'created')
+      throw new ConduitError(500, 'INVALID_STATE', `${this.name} was already started`, false)
     this.state = 'starting'
     await this.transport.connect({
       instanceId: this.instanceId,
@@ -138,9 +158,14 @@ export class EventBridge {
     this.state = 'stopping'
     await Promise.allSettled([...this.registrations].map((registration) => registration.close()))
     if (!(await this.inFlight.waitForDrain(this.drainTimeout))) {
-      this.logger.warn({ inFlight: this.inFlight.size }, 'stop: handlers still running after the drain timeout')
+      this.logger.warn(
+        { inFlight: this.inFlight.size },
+        'stop: handlers still running after the drain timeout',
+      )
     }
-    this.pending.rejectAll(() => new BridgeUnavailableError(`${this.name} stopped before the response arrived`))
+    this.pending.rejectAll(
+      () => new BridgeUnavailableError(`${this.name} stopped before the response arrived`),
+    )
     await this.transport.disconnect()
     this.state = 'stopped'
   }
@@ -160,7 +185,11 @@ export class EventBridge {
   }
 
   /** Invokes by address, for callers that hold no definition (gateways, tools). */
-  async invokeAddress(address: CommandAddress, payload: unknown, options: InvokeOptions = {}): Promise<unknown> {
+  async invokeAddress(
+    address: CommandAddress,
+    payload: unknown,
+    options: InvokeOptions = {},
+  ): Promise<unknown> {
     this.assertRunning()
     const now = Date.now()
     let deadline = now + (options.timeout ?? this.defaultTimeout)
@@ -170,7 +199,11 @@ export class EventBridge {
     const span = startSpan(
       `send ${key}`,
       SpanKind.CLIENT,
-      { 'messaging.system': this.name, 'messaging.operation.type': 'send', 'messaging.destination.name': key },
+      {
+        'messaging.system': this.name,
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': key,
+      },
       options,
     )
     const envelope: Envelope = {
@@ -193,7 +226,12 @@ export class EventBridge {
     if (options.headers !== undefined) envelope.headers = options.headers
     if (this.pending.has(correlationId)) {
       span.end()
-      throw new ConduitError(409, 'DUPLICATE_CORRELATION_ID', `Correlation id ${correlationId} is already pending`, false)
+      throw new ConduitError(
+        409,
+        'DUPLICATE_CORRELATION_ID',
+        `Correlation id ${correlationId} is already pending`,
+        false,
+      )
     }
     const response = this.pending.wait(
       correlationId,
@@ -227,7 +265,11 @@ export class EventBridge {
     const span = startSpan(
       `publish ${eventName}`,
       SpanKind.PRODUCER,
-      { 'messaging.system': this.name, 'messaging.operation.type': 'publish', 'messaging.destination.name': eventName },
+      {
+        'messaging.system': this.name,
+        'messaging.operation.type': 'publish',
+        'messaging.destination.name': eventName,
+      },
       options,
     )
     const envelope: Envelope = {
@@ -257,7 +299,11 @@ export class EventBridge {
   }
 
   /** Serves a command on this bridge. Used by ServiceInstance; the executor runs the pipeline. */
-  async registerCommand(address: CommandAddress, sender: Sender, execute: CommandExecutor): Promise<Registration> {
+  async registerCommand(
+    address: CommandAddress,
+    sender: Sender,
+    execute: CommandExecutor,
+  ): Promise<Registration> {
     this.assertRunning()
     const inFlight = new InFlight()
     const listener = await this.transport.listenCommands(
@@ -279,7 +325,8 @@ export class EventBridge {
   }
 
   /** Reads what a durable subscription dead-lettered (bridges with deadLetterInspection). */
-  async readDeadLetters(group: string): Promise<Envelope[]> {
+  async readDeadLetters(subscription: AnySubscriptionDefinition | string): Promise<Envelope[]> {
+    const group = typeof subscription === 'string' ? subscription : consumerGroupOf(subscription)
     if (!this.transport.readDeadLetters || !this.capabilities.deadLetterInspection.supported) {
       throw new ConduitError(501, 'NOT_SUPPORTED', `${this.name} cannot read dead letters back`, false)
     }
@@ -324,13 +371,18 @@ export class EventBridge {
     } else if (message.type === 'error' && isWireError(message.payload)) {
       this.pending.reject(message.correlationId, errorFromWire(message.payload))
     } else {
-      this.logger.warn({ type: message.type, correlationId: message.correlationId }, 'dropped unexpected reply')
+      this.logger.warn(
+        { type: message.type, correlationId: message.correlationId },
+        'dropped unexpected reply',
+      )
     }
   }
 
   private assertRunning(): void {
     if (this.state !== 'running') {
-      throw new BridgeUnavailableError(`${this.name} is ${this.state === 'created' ? 'not started' : this.state}`)
+      throw new BridgeUnavailableError(
+        `${this.name} is ${this.state === 'created' ? 'not started' : this.state}`,
+      )
     }
   }
 }

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto'
-import { validateEnvelope } from '../envelope/codec.js'
-import { decodeEnvelope } from '../envelope/codec.js'
+import { decodeEnvelope, validateEnvelope } from '../envelope/codec.js'
 import { type Envelope, JSON_CONTENT_TYPE, type Sender, SPEC_VERSION } from '../envelope/envelope.js'
 import { errorToWire } from '../errors/wire.js'
 import type { RawMessage } from '../transport/port.js'
 
 export const newId: () => string = randomUUID
 
-export function responseEnvelope(command: Envelope, payload: unknown, sender: Sender, traceparent?: string): Envelope {
+export function responseEnvelope(
+  command: Envelope,
+  payload: unknown,
+  sender: Sender,
+  traceparent?: string,
+): Envelope {
   const response: Envelope = {
     id: newId(),
     type: 'response',
@@ -22,7 +26,12 @@ export function responseEnvelope(command: Envelope, payload: unknown, sender: Se
   return response
 }
 
-export function errorEnvelope(command: Envelope, error: unknown, sender: Sender, traceparent?: string): Envelope {
+export function errorEnvelope(
+  command: Envelope,
+  error: unknown,
+  sender: Sender,
+  traceparent?: string,
+): Envelope {
   const response = responseEnvelope(command, errorToWire(error, command.correlationId), sender, traceparent)
   response.type = 'error'
   return response

@@ -3,7 +3,10 @@ import type { Envelope } from '../envelope/envelope.js'
 import { compileEventPattern } from '../names.js'
 
 /** Builds the consumer-side check of a subscription: exact pattern match and filters. */
-export function compileSubscriptionMatcher(pattern: string, filter: SubscriptionFilter): (event: Envelope) => boolean {
+export function compileSubscriptionMatcher(
+  pattern: string,
+  filter: SubscriptionFilter,
+): (event: Envelope) => boolean {
   const matchesName = compileEventPattern(pattern)
   const { sender, principalId, tenantId } = filter
   return (event) => {

@@ -2,8 +2,8 @@ import type { Span } from '@opentelemetry/api'
 import type { SubscriptionFilter } from '../definitions/types.js'
 import type { Envelope, Sender } from '../envelope/envelope.js'
 import { isConduitError, PayloadTooLargeError, TimeoutError } from '../errors/errors.js'
-import type { RuntimeInstruments } from '../observability/metrics.js'
 import type { Logger } from '../observability/logging.js'
+import type { RuntimeInstruments } from '../observability/metrics.js'
 import { recordSpanError, SpanKind, spanTraceparent, startSpan, traceIdOf } from '../observability/tracing.js'
 import type { CommandReceiver, DeliveryOutcome, EventListenerSpec, EventReceiver } from '../transport/port.js'
 import { decodeInbound, errorEnvelope, responseEnvelope } from './envelopes.js'
@@ -45,13 +45,21 @@ export function createCommandReceiver(
       command = decodeInbound(raw)
       if (command.type !== 'command') throw new Error(`expected a command, got ${command.type}`)
     } catch (error) {
-      env.logger.warn({ bridge: env.bridgeName, reason: (error as Error).message }, 'dropped malformed command')
+      env.logger.warn(
+        { bridge: env.bridgeName, reason: (error as Error).message },
+        'dropped malformed command',
+      )
       return
     }
     if (command.deadline !== undefined && command.deadline <= Date.now()) {
       // The caller has given up (or is about to): running it now would only do unwanted work.
-      env.logger.debug({ correlationId: command.correlationId }, 'command expired before pickup, not executed')
-      await reply(errorEnvelope(command, new TimeoutError('Deadline passed before the command was picked up'), sender))
+      env.logger.debug(
+        { correlationId: command.correlationId },
+        'command expired before pickup, not executed',
+      )
+      await reply(
+        errorEnvelope(command, new TimeoutError('Deadline passed before the command was picked up'), sender),
+      )
       return
     }
     const started = performance.now()
@@ -59,7 +67,11 @@ export function createCommandReceiver(
     const span = startSpan(
       `process ${name}`,
       SpanKind.SERVER,
-      { 'messaging.system': env.bridgeName, 'messaging.operation.type': 'process', 'messaging.destination.name': name },
+      {
+        'messaging.system': env.bridgeName,
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': name,
+      },
       command,
     )
     inFlight.begin()
@@ -76,7 +88,12 @@ export function createCommandReceiver(
       recordSpanError(span, error)
       if (!isConduitError(error)) {
         env.logger.error(
-          { err: error, correlationId: command.correlationId, traceId: traceIdOf(command.traceparent), command: name },
+          {
+            err: error,
+            correlationId: command.correlationId,
+            traceId: traceIdOf(command.traceparent),
+            command: name,
+          },
           'command failed with an unhandled error',
         )
       }
@@ -126,7 +143,10 @@ export function createEventReceiver(
       if (event.type !== 'event') throw new Error(`expected an event, got ${event.type}`)
     } catch (error) {
       const reason = (error as Error).message
-      env.logger.warn({ bridge: env.bridgeName, subscription: spec.subject, reason }, 'dead-lettered malformed event')
+      env.logger.warn(
+        { bridge: env.bridgeName, subscription: spec.subject, reason },
+        'dead-lettered malformed event',
+      )
       return { action: 'dead-letter', reason }
     }
     if (!matches(event)) return ACK
@@ -148,7 +168,10 @@ export function createEventReceiver(
     env.instruments.inFlight.add(1)
     const attributes = { 'conduit.handler': spec.subject }
     try {
-      await execute({ message: event, span, traceparent: spanTraceparent(span, event.traceparent) }, delivery.attempt)
+      await execute(
+        { message: event, span, traceparent: spanTraceparent(span, event.traceparent) },
+        delivery.attempt,
+      )
       return ACK
     } catch (error) {
       recordSpanError(span, error)

@@ -160,7 +160,9 @@ export class ServiceDefinition<C extends Schema | undefined = undefined> impleme
       throw new DefinitionError(`${subject}: maxAttempts must be a positive integer`)
     }
     if (spec.maxAttempts !== undefined && delivery !== 'durable' && spec.maxAttempts > 1) {
-      throw new DefinitionError(`${subject}: maxAttempts needs delivery 'durable' (at-most-once never retries)`)
+      throw new DefinitionError(
+        `${subject}: maxAttempts needs delivery 'durable' (at-most-once never retries)`,
+      )
     }
     const input = spec.input ?? (typeof spec.event === 'string' ? undefined : spec.event.schema)
     const definition = Object.freeze({
@@ -197,6 +199,8 @@ function assertTimeout(subject: string, timeout: number | undefined): void {
 }
 
 /** Declares a service. Add commands and subscriptions with `.command()` / `.subscription()`. */
-export function defineService<C extends Schema | undefined = undefined>(spec: ServiceSpec<C>): ServiceDefinition<C> {
+export function defineService<C extends Schema | undefined = undefined>(
+  spec: ServiceSpec<C>,
+): ServiceDefinition<C> {
   return new ServiceDefinition(spec)
 }

@@ -3,7 +3,6 @@ import type { Envelope } from '../envelope/envelope.js'
 import type { Logger } from '../observability/logging.js'
 import type { Stores } from '../stores/contracts.js'
 
-// biome-ignore lint/suspicious/noExplicitAny: any schema, whatever its input and output
 export type Schema = z.ZodType<any, any>
 
 export interface EventDefinition<Name extends string = string, S extends Schema = Schema> {
@@ -88,7 +87,6 @@ export interface CommandDefinition<T extends CommandTypes = CommandTypes> {
   readonly hooks: CommandHooks<z.output<T['input']>, z.output<T['output']>>
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the widest command type, used for lists of commands
 export type AnyCommandDefinition = CommandDefinition<any>
 
 export interface SubscriptionTypes {
@@ -118,7 +116,6 @@ export interface SubscriptionDefinition<T extends SubscriptionTypes = Subscripti
   readonly timeout: number | undefined
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the widest subscription type
 export type AnySubscriptionDefinition = SubscriptionDefinition<any>
 
 export interface CallOptions {

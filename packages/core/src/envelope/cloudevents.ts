@@ -1,5 +1,5 @@
-import type { Envelope } from './envelope.js'
 import { validateEnvelope } from './codec.js'
+import type { Envelope } from './envelope.js'
 
 /**
  * CloudEvents 1.0 (structured JSON mode) view of an envelope. Standard attributes carry what
@@ -40,7 +40,9 @@ export function toCloudEvent(envelope: Envelope): CloudEvent {
     specversion: '1.0',
     id: envelope.id,
     source: senderSource(envelope),
-    type: envelope.eventName ?? (envelope.receiver ? `conduit.command.${envelope.receiver.command}` : 'conduit.message'),
+    type:
+      envelope.eventName ??
+      (envelope.receiver ? `conduit.command.${envelope.receiver.command}` : 'conduit.message'),
     time: new Date(envelope.time).toISOString(),
     datacontenttype: envelope.contentType,
     data: envelope.payload,

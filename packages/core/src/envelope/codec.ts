@@ -19,7 +19,12 @@ const envelopeSchema = z.object({
   tracestate: z.string().optional(),
   sender: senderSchema,
   receiver: z
-    .object({ service: z.string(), version: z.string(), command: z.string(), instanceId: z.string().optional() })
+    .object({
+      service: z.string(),
+      version: z.string(),
+      command: z.string(),
+      instanceId: z.string().optional(),
+    })
     .optional(),
   eventName: z.string().optional(),
   principalId: z.string().optional(),
@@ -35,7 +40,11 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** JSON-encodes an envelope, refusing one larger than the transport can carry. */
-export function encodeEnvelope(envelope: Envelope, maxBytes = Number.POSITIVE_INFINITY, bridge = 'bridge'): Uint8Array {
+export function encodeEnvelope(
+  envelope: Envelope,
+  maxBytes = Number.POSITIVE_INFINITY,
+  bridge = 'bridge',
+): Uint8Array {
   const bytes = encoder.encode(JSON.stringify(envelope))
   if (bytes.byteLength > maxBytes) throw new PayloadTooLargeError(bytes.byteLength, maxBytes, bridge)
   return bytes

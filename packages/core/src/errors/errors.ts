@@ -19,7 +19,13 @@ export class ConduitError extends Error {
   readonly data: unknown
   correlationId: string | undefined
 
-  constructor(status: number, code: string, message: string, retryable: boolean, options: ConduitErrorOptions = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    retryable: boolean,
+    options: ConduitErrorOptions = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.status = status
@@ -83,9 +89,15 @@ export class BridgeUnavailableError extends ConduitError {
 /** 413: the encoded message exceeds what the bridge can carry. */
 export class PayloadTooLargeError extends ConduitError {
   constructor(size: number, limit: number, bridge: string) {
-    super(413, 'PAYLOAD_TOO_LARGE', `Message of ${size} bytes exceeds the ${bridge} limit of ${limit} bytes`, false, {
-      data: { size, limit },
-    })
+    super(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `Message of ${size} bytes exceeds the ${bridge} limit of ${limit} bytes`,
+      false,
+      {
+        data: { size, limit },
+      },
+    )
   }
 }
 
@@ -134,7 +146,9 @@ export class MalformedMessageError extends ConduitError {
 
 /** Structural check: works across duplicated package copies, unlike instanceof. */
 export function isConduitError(value: unknown): value is ConduitError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CONDUIT_ERROR] === true
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[CONDUIT_ERROR] === true
+  )
 }
 
 const STATUS_CODES: Record<number, string> = {

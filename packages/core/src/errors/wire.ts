@@ -7,8 +7,8 @@ import {
   PayloadTooLargeError,
   TimeoutError,
   UnhandledError,
-  type ValidationIssue,
   ValidationError,
+  type ValidationIssue,
   type ValidationTarget,
 } from './errors.js'
 

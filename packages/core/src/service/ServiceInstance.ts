@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { EventBridge, Registration } from '../bridge/EventBridge.js'
+import { consumerGroupOf } from '../definitions/naming.js'
 import { ConduitError } from '../errors/errors.js'
 import { createDefaultLogger, type Logger } from '../observability/logging.js'
 import type { Stores } from '../stores/contracts.js'
@@ -29,13 +30,22 @@ export class ServiceInstance {
     private readonly runtime: InstanceRuntime,
   ) {}
 
-  static async create(service: Service, bridge: EventBridge, options: InstanceOptions): Promise<ServiceInstance> {
+  static async create(
+    service: Service,
+    bridge: EventBridge,
+    options: InstanceOptions,
+  ): Promise<ServiceInstance> {
     const definition = service.definition
     const merged =
       definition.configSchema || options.config
         ? { ...((definition.defaultConfig as object | undefined) ?? {}), ...(options.config ?? {}) }
         : undefined
-    let config = parseValue(definition.configSchema, merged, 'config', `${definition.name} v${definition.version}`)
+    let config = parseValue(
+      definition.configSchema,
+      merged,
+      'config',
+      `${definition.name} v${definition.version}`,
+    )
     if (config instanceof Promise) config = await config
     const logger = (options.logger ?? bridge.logger ?? createDefaultLogger()).child({
       service: definition.name,
@@ -78,10 +88,18 @@ export class ServiceInstance {
         requiredCapabilities(definition),
       )
     }
-    const sender = { service: this.runtime.service, version: this.runtime.version, instanceId: bridge.instanceId }
+    const sender = {
+      service: this.runtime.service,
+      version: this.runtime.version,
+      instanceId: bridge.instanceId,
+    }
     try {
       for (const implementation of this.service.commands) {
-        const address = { service: sender.service, version: sender.version, command: implementation.definition.name }
+        const address = {
+          service: sender.service,
+          version: sender.version,
+          command: implementation.definition.name,
+        }
         this.registrations.push(
           await bridge.registerCommand(
             address,
@@ -92,7 +110,7 @@ export class ServiceInstance {
       }
       for (const implementation of this.service.subscriptions) {
         const { definition } = implementation
-        const group = `${sender.service}.v${sender.version}.${definition.name}`
+        const group = consumerGroupOf(definition)
         this.registrations.push(
           await bridge.registerSubscription(
             {

@@ -86,11 +86,16 @@ export class MessageContext implements HookContext {
     const deadline =
       this.scope.message.deadline ??
       (this.permissions.timeout === undefined ? undefined : this.startedAt + this.permissions.timeout)
-    this.cachedSignal = deadline === undefined ? NEVER_ABORTED : AbortSignal.timeout(Math.max(0, deadline - Date.now()))
+    this.cachedSignal =
+      deadline === undefined ? NEVER_ABORTED : AbortSignal.timeout(Math.max(0, deadline - Date.now()))
     return this.cachedSignal
   }
 
-  invoke(command: AnyCommandDefinition, input: unknown, options: CallOptions & { parameter?: Record<string, unknown> } = {}) {
+  invoke(
+    command: AnyCommandDefinition,
+    input: unknown,
+    options: CallOptions & { parameter?: Record<string, unknown> } = {},
+  ) {
     if (!this.permissions.invokes.has(command)) {
       return Promise.reject(
         new ConduitError(

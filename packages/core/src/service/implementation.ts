@@ -1,3 +1,5 @@
+import type { EventBridge } from '../bridge/EventBridge.js'
+import type { ServiceDefinition } from '../definitions/service.js'
 import type {
   AnyCommandDefinition,
   AnySubscriptionDefinition,
@@ -9,9 +11,7 @@ import type {
   SubscriptionHandler,
   SubscriptionTypes,
 } from '../definitions/types.js'
-import type { ServiceDefinition } from '../definitions/service.js'
 import { DefinitionError } from '../errors/errors.js'
-import type { EventBridge } from '../bridge/EventBridge.js'
 import { type InstanceOptions, ServiceInstance } from './ServiceInstance.js'
 
 export interface CommandImplementation {
@@ -85,12 +85,15 @@ function checkMatches(
 ): void {
   for (const implementation of implemented) {
     if (!declared.includes(implementation.definition)) {
-      throw new DefinitionError(`${label}: ${kind} "${implementation.definition.name}" is not declared on this service`)
+      throw new DefinitionError(
+        `${label}: ${kind} "${implementation.definition.name}" is not declared on this service`,
+      )
     }
   }
   const names = implemented.map((implementation) => implementation.definition.name)
   const duplicate = names.find((name, index) => names.indexOf(name) !== index)
   if (duplicate) throw new DefinitionError(`${label}: ${kind} "${duplicate}" has more than one handler`)
   const missing = declared.filter((d) => !names.includes(d.name)).map((d) => d.name)
-  if (missing.length > 0) throw new DefinitionError(`${label}: no handler for ${kind}(s) ${missing.join(', ')}`)
+  if (missing.length > 0)
+    throw new DefinitionError(`${label}: no handler for ${kind}(s) ${missing.join(', ')}`)
 }

@@ -1,7 +1,7 @@
 import type { CommandExecutor, EventExecutor } from '../bridge/receivers.js'
 import type { HookContext } from '../definitions/types.js'
-import type { CommandImplementation, SubscriptionImplementation } from './implementation.js'
 import { type HandlerPermissions, type InstanceRuntime, MessageContext } from './context.js'
+import type { CommandImplementation, SubscriptionImplementation } from './implementation.js'
 import { parseValue } from './validation.js'
 
 export function permissionsOf(
@@ -21,7 +21,10 @@ export function permissionsOf(
  * The command pipeline: transform input, validate input and parameter, guards, handler,
  * validate output, transform output. Validation failures are 400s naming what and where.
  */
-export function commandPipeline(runtime: InstanceRuntime, implementation: CommandImplementation): CommandExecutor {
+export function commandPipeline(
+  runtime: InstanceRuntime,
+  implementation: CommandImplementation,
+): CommandExecutor {
   const { definition, handler } = implementation
   const { hooks } = definition
   const permissions = permissionsOf(runtime, definition)

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { type ValidationIssue, ValidationError, type ValidationTarget } from '../errors/errors.js'
+import { ValidationError, type ValidationIssue, type ValidationTarget } from '../errors/errors.js'
 
 export function toValidationIssues(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((issue) => ({
