@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest'
+import { MalformedMessageError, PayloadTooLargeError } from '../errors/errors.js'
+import { fromCloudEvent, toCloudEvent } from './cloudevents.js'
+import { decodeEnvelope, encodeEnvelope } from './codec.js'
+import type { Envelope } from './envelope.js'
+
+const command: Envelope = {
+  id: 'm1',
+  type: 'command',
+  specVersion: '1',
+  time: 1_760_000_000_000,
+  correlationId: 'c1',
+  traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+  sender: { service: 'user', version: '1', name: 'registerNewUser', instanceId: 'i1' },
+  receiver: { service: 'email', version: '1', command: 'send' },
+  principalId: 'alice',
+  tenantId: 't1',
+  deadline: 1_760_000_030_000,
+  contentType: 'application/json',
+  payload: { text: 'héllo 🚀' },
+  parameter: { id: '7' },
+  headers: { 'x-test': 'yes' },
+}
+
+describe('envelope codec', () => {
+  it('round trips every field', () => {
+    expect(decodeEnvelope(encodeEnvelope(command))).toEqual(command)
+  })
+
+  it.each([
+    [new Uint8Array([0xff, 0xfe]), /not valid UTF-8/],
+    ['{"id": ', /not JSON/],
+    ['[]', /envelope/],
+    [JSON.stringify({ ...command, specVersion: '2' }), /specVersion/],
+    [JSON.stringify({ ...command, id: undefined }), /^Malformed message: id/],
+    [JSON.stringify({ ...command, receiver: undefined }), /command needs a receiver/],
+    [JSON.stringify({ ...command, type: 'event' }), /event needs an event name/],
+    [JSON.stringify({ ...command, deadline: 'soon' }), /deadline/],
+  ])('rejects %s with a reason', (raw, reason) => {
+    expect(() => decodeEnvelope(raw)).toThrow(MalformedMessageError)
+    expect(() => decodeEnvelope(raw)).toThrow(reason)
+  })
+
+  it('refuses to encode past the limit, naming it', () => {
+    expect(() => encodeEnvelope(command, 100, 'nats')).toThrow(PayloadTooLargeError)
+    expect(() => encodeEnvelope(command, 100, 'nats')).toThrow(/nats limit of 100 bytes/)
+  })
+})
+
+describe('CloudEvents 1.0 mapping', () => {
+  it('maps an event envelope to standard attributes and back', () => {
+    const event: Envelope = { ...command, type: 'event', eventName: 'user.registered' }
+    delete event.receiver
+    delete event.deadline
+    const cloudEvent = toCloudEvent(event)
+    expect(cloudEvent).toMatchObject({
+      specversion: '1.0',
+      id: 'm1',
+      type: 'user.registered',
+      source: 'conduit://user/v1/registerNewUser',
+      time: new Date(event.time).toISOString(),
+      datacontenttype: 'application/json',
+      data: event.payload,
+      traceparent: event.traceparent,
+      principalid: 'alice',
+      tenantid: 't1',
+    })
+    expect(fromCloudEvent(JSON.parse(JSON.stringify(cloudEvent)))).toEqual(event)
+  })
+
+  it('reads a foreign CloudEvent as an event named after its type', () => {
+    const envelope = fromCloudEvent({
+      specversion: '1.0',
+      id: 'ext-1',
+      source: 'urn:billing',
+      type: 'invoice.paid',
+      time: '2026-01-01T00:00:00Z',
+      data: { amount: 3 },
+    })
+    expect(envelope).toMatchObject({ type: 'event', eventName: 'invoice.paid', payload: { amount: 3 } })
+    expect(envelope.sender.instanceId).toBe('urn:billing')
+  })
+})
