@@ -18,7 +18,15 @@ import { BridgeUnavailableError, ConduitError, TimeoutError, ValidationError } f
 import { errorFromWire, isWireError } from '../errors/wire.js'
 import { createDefaultLogger, type Logger } from '../observability/logging.js'
 import { createRuntimeInstruments, type RuntimeInstruments } from '../observability/metrics.js'
-import { outgoingTraceparent, recordSpanError, SpanKind, startSpan } from '../observability/tracing.js'
+import {
+  isTracingActive,
+  NOOP_SPAN,
+  outgoingTraceparent,
+  recordSpanError,
+  SpanKind,
+  startSpan,
+  type TraceCarrier,
+} from '../observability/tracing.js'
 import { toValidationIssues } from '../service/validation.js'
 import type { BridgeCapabilities } from '../transport/capabilities.js'
 import type {
@@ -78,6 +86,20 @@ export interface SubscriptionRegistration extends EventListenerSpec {
   filter: SubscriptionFilter
   /** human name for logs and errors, e.g. `email.v1.sendWelcomeMail` */
   subject: string
+}
+
+const addresses = new WeakMap<AnyCommandDefinition, CommandAddress>()
+function addressOf(command: AnyCommandDefinition): CommandAddress {
+  let address = addresses.get(command)
+  if (!address) {
+    address = Object.freeze({
+      service: command.service.name,
+      version: command.service.version,
+      command: command.name,
+    })
+    addresses.set(command, address)
+  }
+  return address
 }
 
 type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
@@ -171,17 +193,17 @@ export class EventBridge {
   }
 
   /** Invokes a command and resolves with its output. */
-  async invoke<C extends AnyCommandDefinition>(
+  invoke<C extends AnyCommandDefinition>(
     command: C,
     input: z.input<C['input']>,
     options: InvokeOptions = {},
   ): Promise<z.output<C['output']>> {
     const timeout = options.timeout ?? command.timeout
-    return (await this.invokeAddress(
-      { service: command.service.name, version: command.service.version, command: command.name },
+    return this.invokeAddress(
+      addressOf(command),
       input,
-      timeout === undefined ? options : { ...options, timeout },
-    )) as z.output<C['output']>
+      timeout === undefined || options.timeout !== undefined ? options : { ...options, timeout },
+    ) as Promise<z.output<C['output']>>
   }
 
   /** Invokes by address, for callers that hold no definition (gateways, tools). */
@@ -195,17 +217,7 @@ export class EventBridge {
     let deadline = now + (options.timeout ?? this.defaultTimeout)
     if (options.deadline !== undefined && options.deadline < deadline) deadline = options.deadline
     const correlationId = options.correlationId ?? newId()
-    const key = commandAddressKey(address)
-    const span = startSpan(
-      `send ${key}`,
-      SpanKind.CLIENT,
-      {
-        'messaging.system': this.name,
-        'messaging.operation.type': 'send',
-        'messaging.destination.name': key,
-      },
-      options,
-    )
+    const span = isTracingActive() ? this.commandSpan(address, options) : NOOP_SPAN
     const envelope: Envelope = {
       id: newId(),
       type: 'command',
@@ -224,21 +236,27 @@ export class EventBridge {
     if (options.tenantId !== undefined) envelope.tenantId = options.tenantId
     if (options.parameter !== undefined) envelope.parameter = options.parameter
     if (options.headers !== undefined) envelope.headers = options.headers
-    if (this.pending.has(correlationId)) {
+    if (options.correlationId !== undefined && this.pending.has(correlationId)) {
       span.end()
-      throw new ConduitError(
-        409,
-        'DUPLICATE_CORRELATION_ID',
-        `Correlation id ${correlationId} is already pending`,
-        false,
+      return Promise.reject(
+        new ConduitError(
+          409,
+          'DUPLICATE_CORRELATION_ID',
+          `Correlation id ${correlationId} is already pending`,
+          false,
+        ),
       )
     }
     const response = this.pending.wait(
       correlationId,
       deadline - now,
-      () => new TimeoutError(`${key} did not answer within ${deadline - now} ms`, { correlationId }),
+      () =>
+        new TimeoutError(`${commandAddressKey(address)} did not answer within ${deadline - now} ms`, {
+          correlationId,
+        }),
     )
     this.transport.sendCommand(address, envelope).catch((error) => this.pending.reject(correlationId, error))
+    if (!span.isRecording() && !this.instruments.active) return response
     try {
       return await response
     } catch (error) {
@@ -246,8 +264,24 @@ export class EventBridge {
       throw error
     } finally {
       span.end()
-      this.instruments.invokeDuration.record(Date.now() - now, { 'conduit.command': key })
+      this.instruments.invokeDuration.record(Date.now() - now, {
+        'conduit.command': commandAddressKey(address),
+      })
     }
+  }
+
+  private commandSpan(address: CommandAddress, parent: TraceCarrier) {
+    const key = commandAddressKey(address)
+    return startSpan(
+      `send ${key}`,
+      SpanKind.CLIENT,
+      {
+        'messaging.system': this.name,
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': key,
+      },
+      parent,
+    )
   }
 
   /** Emits an event. With a definition the payload is validated first. Resolves once the transport accepted it. */
@@ -308,7 +342,7 @@ export class EventBridge {
     const inFlight = new InFlight()
     const listener = await this.transport.listenCommands(
       address,
-      createCommandReceiver(this.environment, sender, execute, inFlight),
+      createCommandReceiver(this.environment, commandAddressKey(address), sender, execute, inFlight),
     )
     return this.track(listener, inFlight)
   }

@@ -4,7 +4,15 @@ import type { Envelope, Sender } from '../envelope/envelope.js'
 import { isConduitError, PayloadTooLargeError, TimeoutError } from '../errors/errors.js'
 import type { Logger } from '../observability/logging.js'
 import type { RuntimeInstruments } from '../observability/metrics.js'
-import { recordSpanError, SpanKind, spanTraceparent, startSpan, traceIdOf } from '../observability/tracing.js'
+import {
+  isTracingActive,
+  NOOP_SPAN,
+  recordSpanError,
+  SpanKind,
+  spanTraceparent,
+  startSpan,
+  traceIdOf,
+} from '../observability/tracing.js'
 import type { CommandReceiver, DeliveryOutcome, EventListenerSpec, EventReceiver } from '../transport/port.js'
 import { decodeInbound, errorEnvelope, responseEnvelope } from './envelopes.js'
 import { compileSubscriptionMatcher } from './filters.js'
@@ -35,10 +43,18 @@ const ACK: DeliveryOutcome = Object.freeze({ action: 'ack' })
 
 export function createCommandReceiver(
   env: ReceiverEnvironment,
+  name: string,
   sender: Sender,
   execute: CommandExecutor,
   inFlight: InFlight,
 ): CommandReceiver {
+  const spanName = `process ${name}`
+  const spanAttributes = {
+    'messaging.system': env.bridgeName,
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': name,
+  }
+  const metricAttributes = { 'conduit.handler': name }
   return async (raw, reply) => {
     let command: Envelope
     try {
@@ -62,21 +78,12 @@ export function createCommandReceiver(
       )
       return
     }
-    const started = performance.now()
-    const name = `${command.receiver!.service}.v${command.receiver!.version}.${command.receiver!.command}`
-    const span = startSpan(
-      `process ${name}`,
-      SpanKind.SERVER,
-      {
-        'messaging.system': env.bridgeName,
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': name,
-      },
-      command,
-    )
+    const metered = env.instruments.active
+    const started = metered ? performance.now() : 0
+    const span = isTracingActive() ? startSpan(spanName, SpanKind.SERVER, spanAttributes, command) : NOOP_SPAN
     inFlight.begin()
     env.inFlight.begin()
-    env.instruments.inFlight.add(1)
+    if (metered) env.instruments.inFlight.add(1)
     const traceparent = spanTraceparent(span, command.traceparent)
     let response: Envelope
     let failed = false
@@ -107,10 +114,11 @@ export function createCommandReceiver(
       span.end()
       inFlight.end()
       env.inFlight.end()
-      env.instruments.inFlight.add(-1)
-      const attributes = { 'conduit.handler': name }
-      env.instruments.handlerDuration.record(performance.now() - started, attributes)
-      if (failed) env.instruments.handlerErrors.add(1, attributes)
+      if (metered) {
+        env.instruments.inFlight.add(-1)
+        env.instruments.handlerDuration.record(performance.now() - started, metricAttributes)
+        if (failed) env.instruments.handlerErrors.add(1, metricAttributes)
+      }
     }
   }
 }
@@ -136,6 +144,7 @@ export function createEventReceiver(
   inFlight: InFlight,
 ): EventReceiver {
   const matches = compileSubscriptionMatcher(spec.eventPattern, spec.filter)
+  const metricAttributes = { 'conduit.handler': spec.subject }
   return async (raw, delivery) => {
     let event: Envelope
     try {
@@ -150,23 +159,25 @@ export function createEventReceiver(
       return { action: 'dead-letter', reason }
     }
     if (!matches(event)) return ACK
-    const started = performance.now()
-    const span = startSpan(
-      `process ${event.eventName}`,
-      SpanKind.CONSUMER,
-      {
-        'messaging.system': env.bridgeName,
-        'messaging.operation.type': 'process',
-        'messaging.destination.name': event.eventName!,
-        'messaging.consumer.group.name': spec.group,
-        'messaging.message.id': event.id,
-      },
-      event,
-    )
+    const metered = env.instruments.active
+    const started = metered ? performance.now() : 0
+    const span = !isTracingActive()
+      ? NOOP_SPAN
+      : startSpan(
+          `process ${event.eventName}`,
+          SpanKind.CONSUMER,
+          {
+            'messaging.system': env.bridgeName,
+            'messaging.operation.type': 'process',
+            'messaging.destination.name': event.eventName!,
+            'messaging.consumer.group.name': spec.group,
+            'messaging.message.id': event.id,
+          },
+          event,
+        )
     inFlight.begin()
     env.inFlight.begin()
-    env.instruments.inFlight.add(1)
-    const attributes = { 'conduit.handler': spec.subject }
+    if (metered) env.instruments.inFlight.add(1)
     try {
       await execute(
         { message: event, span, traceparent: spanTraceparent(span, event.traceparent) },
@@ -175,14 +186,16 @@ export function createEventReceiver(
       return ACK
     } catch (error) {
       recordSpanError(span, error)
-      env.instruments.handlerErrors.add(1, attributes)
+      if (metered) env.instruments.handlerErrors.add(1, metricAttributes)
       return failureOutcome(env, spec, event, delivery.attempt, error)
     } finally {
       span.end()
       inFlight.end()
       env.inFlight.end()
-      env.instruments.inFlight.add(-1)
-      env.instruments.handlerDuration.record(performance.now() - started, attributes)
+      if (metered) {
+        env.instruments.inFlight.add(-1)
+        env.instruments.handlerDuration.record(performance.now() - started, metricAttributes)
+      }
     }
   }
 }

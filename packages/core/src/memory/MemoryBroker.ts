@@ -10,6 +10,8 @@ import type {
   RawMessage,
 } from '../transport/port.js'
 
+const RESOLVED = Promise.resolve()
+
 interface CommandRoute {
   receivers: CommandReceiver[]
   next: number
@@ -38,6 +40,7 @@ interface ConsumerGroup {
 export class MemoryBroker {
   private readonly commandRoutes = new Map<string, CommandRoute>()
   private readonly replyRoutes = new Map<string, (raw: RawMessage) => void>()
+  private readonly replySenders = new Map<string, (response: Envelope) => Promise<void>>()
   private readonly groups = new Map<string, ConsumerGroup>()
   private readonly groupsByEvent = new Map<string, ConsumerGroup[]>()
   private readonly retryTimers = new Set<NodeJS.Timeout>()
@@ -48,6 +51,7 @@ export class MemoryBroker {
 
   removeReplyRoute(instanceId: string): void {
     this.replyRoutes.delete(instanceId)
+    this.replySenders.delete(instanceId)
   }
 
   sendCommand(address: CommandAddress, raw: RawMessage, replyTo: string): void {
@@ -56,9 +60,19 @@ export class MemoryBroker {
       throw new NoHandlerError(`No handler for ${commandAddressKey(address)} on the memory bridge`)
     }
     const receiver = route.receivers[route.next++ % route.receivers.length]!
-    const reply = async (response: Envelope) => this.replyRoutes.get(replyTo)?.(response)
+    const reply = this.replySenderFor(replyTo)
     // Asynchronous like a real broker: the caller's code never runs inside the handler's stack.
-    queueMicrotask(() => void receiver(raw, reply))
+    // (A resolved promise, not queueMicrotask, which wraps every callback in an AsyncResource.)
+    RESOLVED.then(() => receiver(raw, reply))
+  }
+
+  private replySenderFor(replyTo: string): (response: Envelope) => Promise<void> {
+    let sender = this.replySenders.get(replyTo)
+    if (!sender) {
+      sender = async (response) => this.replyRoutes.get(replyTo)?.(response)
+      this.replySenders.set(replyTo, sender)
+    }
+    return sender
   }
 
   addCommandReceiver(address: CommandAddress, receiver: CommandReceiver): () => void {
@@ -139,7 +153,7 @@ export class MemoryBroker {
       return
     }
     const receiver = group.receivers[group.next++ % group.receivers.length]!
-    queueMicrotask(async () => {
+    RESOLVED.then(async () => {
       const outcome = await receiver(pending.raw, { attempt: pending.attempt })
       if (outcome.action === 'retry') {
         const timer = setTimeout(() => {

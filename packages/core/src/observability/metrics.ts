@@ -1,6 +1,14 @@
-import { type Counter, type Histogram, metrics, type UpDownCounter } from '@opentelemetry/api'
+import {
+  type Counter,
+  createNoopMeter,
+  type Histogram,
+  metrics,
+  type UpDownCounter,
+} from '@opentelemetry/api'
 
 export interface RuntimeInstruments {
+  /** false when no MeterProvider was registered: the engine then skips timing entirely */
+  active: boolean
   handlerDuration: Histogram
   handlerErrors: Counter
   inFlight: UpDownCounter
@@ -14,6 +22,7 @@ export interface RuntimeInstruments {
 export function createRuntimeInstruments(): RuntimeInstruments {
   const meter = metrics.getMeter('@conduit/core', '0.1.0')
   return {
+    active: meter.constructor !== createNoopMeter().constructor,
     handlerDuration: meter.createHistogram('conduit.handler.duration', {
       unit: 'ms',
       description: 'Duration of command and subscription handlers',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import {
   type Attributes,
   context,
+  INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -37,21 +38,38 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
   return traceparent?.slice(3, 35)
 }
 
-// Random ids come from a pooled buffer: one randomBytes call serves many spans.
-let idPool = Buffer.alloc(0)
-let idOffset = 0
-function randomHex(bytes: number): string {
-  if (idOffset + bytes > idPool.length) {
-    idPool = randomBytes(4096)
-    idOffset = 0
-  }
-  const hex = idPool.toString('hex', idOffset, idOffset + bytes)
-  idOffset += bytes
-  return hex
+// Trace and span ids: a random per-process prefix plus a counter. Unique and valid per W3C,
+// and far cheaper per message than fresh random bytes.
+const TRACE_PREFIX = randomBytes(8).toString('hex')
+let idCounter = 0
+function nextHex16(): string {
+  return (++idCounter).toString(16).padStart(16, '0')
+}
+function newTraceId(): string {
+  return TRACE_PREFIX + nextHex16()
+}
+
+// Without an OpenTelemetry SDK every span is a no-op, yet building one (context maps,
+// traceparent parsing) costs more than the rest of an in-memory call. So the engine checks
+// whether a real tracer answers, re-checking every few thousand spans so an SDK registered
+// after start-up is picked up.
+export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
+const RECHECK_EVERY = 4096
+let spansUntilRecheck = 0
+let tracingActive = false
+
+export function isTracingActive(): boolean {
+  if (spansUntilRecheck-- > 0) return tracingActive
+  spansUntilRecheck = RECHECK_EVERY
+  const probe = tracer.startSpan('conduit.probe', {}, ROOT_CONTEXT)
+  tracingActive = trace.isSpanContextValid(probe.spanContext())
+  probe.end()
+  return tracingActive
 }
 
 /** Starts a span whose parent is the carrier's traceparent (or the active context). */
 export function startSpan(name: string, kind: SpanKind, attributes: Attributes, parent?: TraceCarrier): Span {
+  if (!isTracingActive()) return NOOP_SPAN
   const parentContext = parent ? parseTraceparent(parent) : undefined
   const ctx = parentContext ? trace.setSpanContext(ROOT_CONTEXT, parentContext) : context.active()
   return tracer.startSpan(name, { kind, attributes }, ctx)
@@ -63,14 +81,16 @@ export function startSpan(name: string, kind: SpanKind, attributes: Attributes, 
  * logs and envelopes stay linked, with a fresh span id.
  */
 export function outgoingTraceparent(span: Span, parent?: TraceCarrier): string {
+  // No tracer: the message continues the caller's trace as is, or starts one.
+  if (span === NOOP_SPAN) return parent?.traceparent ?? `00-${newTraceId()}-${nextHex16()}-00`
   const spanContext = span.spanContext()
   if (span.isRecording() && trace.isSpanContextValid(spanContext)) {
     return `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags.toString(16)}`
   }
   const parentTrace = traceIdOf(parent?.traceparent)
-  const traceId = parentTrace && parentTrace.length === 32 ? parentTrace : randomHex(16)
+  const traceId = parentTrace && parentTrace.length === 32 ? parentTrace : newTraceId()
   const flags = parent?.traceparent?.slice(53, 55) ?? `0${TraceFlags.NONE}`
-  return `00-${traceId}-${randomHex(8)}-${flags}`
+  return `00-${traceId}-${nextHex16()}-${flags}`
 }
 
 export function recordSpanError(span: Span, error: unknown): void {
