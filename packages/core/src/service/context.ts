@@ -42,7 +42,7 @@ const NEVER_ABORTED = new AbortController().signal
 export class MessageContext implements HookContext {
   private cachedLogger: Logger | undefined
   private cachedSignal: AbortSignal | undefined
-  private readonly startedAt = Date.now()
+  private readonly startedAt: number
 
   constructor(
     private readonly runtime: InstanceRuntime,
@@ -50,7 +50,9 @@ export class MessageContext implements HookContext {
     private readonly scope: HandlingScope,
     readonly parameter: unknown,
     readonly attempt: number,
-  ) {}
+  ) {
+    this.startedAt = permissions.timeout === undefined ? 0 : Date.now()
+  }
 
   get message(): Envelope {
     return this.scope.message
