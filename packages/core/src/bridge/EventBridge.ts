@@ -296,16 +296,7 @@ export class EventBridge {
       if (!result.success) throw new ValidationError('event', toValidationIssues(result.error), eventName)
       payload = result.data
     }
-    const span = startSpan(
-      `publish ${eventName}`,
-      SpanKind.PRODUCER,
-      {
-        'messaging.system': this.name,
-        'messaging.operation.type': 'publish',
-        'messaging.destination.name': eventName,
-      },
-      options,
-    )
+    const span = isTracingActive() ? this.publishSpan(eventName, options) : NOOP_SPAN
     const envelope: Envelope = {
       id: newId(),
       type: 'event',
@@ -322,6 +313,7 @@ export class EventBridge {
     if (options.principalId !== undefined) envelope.principalId = options.principalId
     if (options.tenantId !== undefined) envelope.tenantId = options.tenantId
     if (options.headers !== undefined) envelope.headers = options.headers
+    if (span === NOOP_SPAN) return this.transport.publishEvent(envelope)
     try {
       await this.transport.publishEvent(envelope)
     } catch (error) {
@@ -330,6 +322,19 @@ export class EventBridge {
     } finally {
       span.end()
     }
+  }
+
+  private publishSpan(eventName: string, parent: TraceCarrier) {
+    return startSpan(
+      `publish ${eventName}`,
+      SpanKind.PRODUCER,
+      {
+        'messaging.system': this.name,
+        'messaging.operation.type': 'publish',
+        'messaging.destination.name': eventName,
+      },
+      parent,
+    )
   }
 
   /** Serves a command on this bridge. Used by ServiceInstance; the executor runs the pipeline. */
