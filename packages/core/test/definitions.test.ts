@@ -98,3 +98,23 @@ describe('service definitions', () => {
     await bridge.stop()
   })
 })
+
+describe('durable subscriptions and permanent failures', () => {
+  it('dead-letters an invalid payload at once instead of retrying it', async () => {
+    const { MemoryBridge, defineEvent } = await import('../src/index.js')
+    const orderPlaced = defineEvent('order.placed', z.object({ orderId: z.string() }))
+    const billing = defineService({ name: 'billing', version: '1' })
+    const charge = billing.subscription('charge', { event: orderPlaced, delivery: 'durable', maxAttempts: 4 })
+    let calls = 0
+    const service = createService(billing, {
+      subscriptions: [handleSubscription(charge, () => void calls++)],
+    })
+    const bridge = new MemoryBridge({ retryBackoff: { initialMs: 1, maxMs: 5 } })
+    await bridge.start()
+    await (await service.getInstance(bridge)).start()
+    await bridge.emit('order.placed', { orderId: 42 })
+    await expect.poll(async () => (await bridge.readDeadLetters(charge)).length).toBe(1)
+    expect(calls).toBe(0)
+    await bridge.stop()
+  })
+})

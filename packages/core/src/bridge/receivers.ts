@@ -218,11 +218,16 @@ function failureOutcome(
     env.logger.error(context, 'subscription failed; at-most-once delivery, the event is dropped')
     return ACK
   }
-  if (attempt < spec.maxAttempts) {
+  // A 4xx (bad payload, a HandledError saying "never") fails the same way on every attempt.
+  const permanent = isConduitError(error) && !error.retryable && error.status < 500
+  if (attempt < spec.maxAttempts && !permanent) {
     env.logger.warn(context, 'subscription failed; the event will be redelivered')
     return { action: 'retry', delayMs: env.backoff(attempt) }
   }
   env.logger.error(context, 'subscription failed on its last attempt; the event is dead-lettered')
   const message = error instanceof Error ? error.message : String(error)
-  return { action: 'dead-letter', reason: `failed ${attempt} times: ${message}` }
+  return {
+    action: 'dead-letter',
+    reason: permanent ? `permanent failure: ${message}` : `failed ${attempt} times: ${message}`,
+  }
 }

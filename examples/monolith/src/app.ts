@@ -1,0 +1,41 @@
+import { DefaultEventBridge, type EventBridge, type ServiceInstance } from '@conduit/core'
+import { emailV1Service } from './email/service.js'
+import { userV1Service } from './user/service.js'
+
+export interface Monolith {
+  readonly eventBridge: EventBridge
+  readonly userService: ServiceInstance
+  readonly emailService: ServiceInstance
+  /** Stops both services (each waits for its handlers in flight), then the bridge. */
+  stop(): Promise<void>
+}
+
+/**
+ * The wiring of the monolith: both services in one process on the in-memory bridge, exactly
+ * as in DESIGN.md's running example. main.ts and the tests start the app through this.
+ */
+export async function startMonolith(): Promise<Monolith> {
+  // The one line that picks the transport: new NatsBridge({ servers }), new AmqpBridge(), new MqttBridge({ url }).
+  const eventBridge = new DefaultEventBridge()
+  await eventBridge.start()
+  try {
+    const userService = await userV1Service.getInstance(eventBridge)
+    await userService.start()
+    const emailService = await emailV1Service.getInstance(eventBridge)
+    await emailService.start()
+
+    let stopping: Promise<void> | undefined
+    const stop = () => {
+      stopping ??= (async () => {
+        await userService.stop()
+        await emailService.stop()
+        await eventBridge.stop()
+      })()
+      return stopping
+    }
+    return { eventBridge, userService, emailService, stop }
+  } catch (error) {
+    await eventBridge.stop()
+    throw error
+  }
+}

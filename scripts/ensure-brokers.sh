@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Starts the local brokers the test suite uses, unless they are already listening, and waits
+# until each accepts connections. NATS, RabbitMQ and Mosquitto are required (the script fails
+# if one cannot be started); Redis and PostgreSQL are best effort (a warning only).
+#
+#   bash scripts/ensure-brokers.sh          (or: npx -y pnpm@10 brokers)
+#
+# CONDUIT_BROKER_WAIT_SECONDS bounds each wait (default 60).
+set -euo pipefail
+
+WAIT_SECONDS="${CONDUIT_BROKER_WAIT_SECONDS:-60}"
+
+say() { printf 'ensure-brokers: %s\n' "$*"; }
+warn() { printf 'ensure-brokers: WARNING: %s\n' "$*" >&2; }
+fail() { printf 'ensure-brokers: ERROR: %s\n' "$*" >&2; }
+
+# True when something accepts TCP connections on 127.0.0.1:<port>.
+listening() {
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+# Waits up to <seconds> for 127.0.0.1:<port> to accept connections.
+wait_for_port() {
+  local port="$1" seconds="$2"
+  local deadline=$((SECONDS + seconds))
+  until listening "$port"; do
+    if ((SECONDS >= deadline)); then return 1; fi
+    sleep 1
+  done
+}
+
+start_nats() {
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+}
+start_rabbitmq() { rabbitmq-server -detached; }
+start_mosquitto() { mosquitto -d -c /etc/mosquitto/mosquitto.conf; }
+start_redis() {
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+}
+start_postgresql() {
+  # shellcheck disable=SC2046 # one cluster version directory is expected under /etc/postgresql
+  pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
+}
+
+# name | port | required | program that must be installed | start function
+BROKERS=(
+  "NATS|4222|required|/usr/sbin/nats-server|start_nats"
+  "RabbitMQ|5672|required|rabbitmq-server|start_rabbitmq"
+  "Mosquitto|1883|required|mosquitto|start_mosquitto"
+  "Redis|6379|optional|redis-server|start_redis"
+  "PostgreSQL|5432|optional|pg_ctlcluster|start_postgresql"
+)
+
+problems=0
+# Reports a broker that is not available: an error for required ones, a warning otherwise.
+unavailable() {
+  local required="$1" message="$2"
+  if [[ "$required" == required ]]; then
+    fail "$message"
+    problems=$((problems + 1))
+  else
+    warn "$message (optional, continuing)"
+  fi
+}
+
+main() {
+  local entry name port required program start
+  local -a started=()
+
+  # Start everything that is missing first, so the slow starters (RabbitMQ) overlap.
+  for entry in "${BROKERS[@]}"; do
+    IFS='|' read -r name port required program start <<<"$entry"
+    if listening "$port"; then
+      say "$name is listening on 127.0.0.1:$port"
+      continue
+    fi
+    if ! command -v "$program" >/dev/null 2>&1; then
+      unavailable "$required" "$name is not listening on 127.0.0.1:$port and $program is not installed"
+      continue
+    fi
+    say "starting $name (127.0.0.1:$port)"
+    if "$start" </dev/null; then
+      started+=("$entry")
+    else
+      unavailable "$required" "$name: the start command failed (exit $?)"
+    fi
+  done
+
+  for entry in "${started[@]}"; do
+    IFS='|' read -r name port required program start <<<"$entry"
+    if wait_for_port "$port" "$WAIT_SECONDS"; then
+      say "$name is listening on 127.0.0.1:$port"
+    else
+      unavailable "$required" "$name was started but is not listening on 127.0.0.1:$port after ${WAIT_SECONDS} s"
+    fi
+  done
+
+  # RabbitMQ opens its port before it is fully booted; wait until it says it is up.
+  if listening 5672 && command -v rabbitmqctl >/dev/null 2>&1; then
+    if timeout "$WAIT_SECONDS" rabbitmqctl await_startup </dev/null >/dev/null 2>&1; then
+      say "RabbitMQ finished booting"
+    else
+      unavailable required "RabbitMQ listens on 127.0.0.1:5672 but 'rabbitmqctl await_startup' did not succeed within ${WAIT_SECONDS} s"
+    fi
+  fi
+
+  if ((problems > 0)); then
+    fail "$problems required broker(s) unavailable; the bridge tests need NATS (4222), RabbitMQ (5672) and Mosquitto (1883)"
+    exit 1
+  fi
+  say "ready"
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi
