@@ -1,0 +1,5 @@
+export { AmqpBridge } from './AmqpBridge.js'
+export type { DeclaredTopology } from './AmqpSession.js'
+export { type AmqpBridgeOptions, DEFAULT_AMQP_URL, type ReconnectBackoff } from './options.js'
+export { AmqpTopology, bindingKeyFor } from './topology.js'
+export { AMQP_BRIDGE_NAME, type AmqpTransport, amqpCapabilities, createAmqpTransport } from './transport.js'

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto'
+import { runBridgeConformance } from '@conduit/bridge-conformance'
+import { DaprBridge, eventTopic } from '../src/index.js'
+import { commandMethod } from '../src/routes.js'
+import { DaprEmulator } from './emulator/index.js'
+
+// Every test gets its own emulator (its own JetStream stream and sidecars) and its own app ids
+// and topic prefix. Each bridge is a "process" with its own emulated sidecar. Under real Dapr the
+// operator passes --app-id; here the suite decides which service a process runs only after
+// starting it, so each sidecar takes the app id the bridge reports (that of the first service it
+// serves) when it needs one, and the app port the bridge listens on (port 0: picked by the OS).
+const SIDECARS_PER_TEST = 6
+
+runBridgeConformance({
+  name: 'dapr (through the test emulator)',
+  async createNamespace() {
+    const id = randomUUID().slice(0, 8)
+    const topicPrefix = `cf${id}.`
+    const appIdOf = (service: string, version: string) => `cf${id}-${service}-v${version}`
+    const emulator = await DaprEmulator.start()
+    const injector = await emulator.addSidecar({ appId: `cf${id}-injector` })
+    const daprApi = `http://127.0.0.1:${injector.daprHttpPort}/v1.0`
+    // createBridge is synchronous and a sidecar's port is known only once it listens: start a
+    // few sidecars up front; each waits for the bridge that will take it.
+    const slots = await Promise.all(
+      Array.from({ length: SIDECARS_PER_TEST }, async () => {
+        const slot: { bridge?: DaprBridge } = {}
+        const sidecar = await emulator.addSidecar({
+          appId: () => slot.bridge?.appId,
+          appPort: () => slot.bridge?.appPort,
+        })
+        return { slot, daprHttpPort: sidecar.daprHttpPort }
+      }),
+    )
+    let taken = 0
+    return {
+      createBridge(options) {
+        const free = slots[taken++]
+        if (!free)
+          throw new Error(
+            `the harness starts ${SIDECARS_PER_TEST} sidecars per test; raise SIDECARS_PER_TEST`,
+          )
+        free.slot.bridge = new DaprBridge({
+          ...options,
+          daprHttpPort: free.daprHttpPort,
+          appPort: 0,
+          topicPrefix,
+          appIdOf,
+          subscribeSettleMs: 300,
+        })
+        return free.slot.bridge
+      },
+      async injectRawCommand(address, bytes) {
+        const appId = appIdOf(address.service, address.version)
+        await fetch(`${daprApi}/invoke/${appId}/method/${commandMethod(address)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: bytes,
+        })
+      },
+      async injectRawEvent(eventName, bytes) {
+        await emulator.injectIntoBroker('pubsub', eventTopic(topicPrefix, eventName), bytes)
+      },
+      async cleanup() {
+        if (process.env.DAPR_EMULATOR_LOG) console.info(emulator.logs.slice(0, 20).join('\n'))
+        await emulator.close()
+      },
+    }
+  },
+})

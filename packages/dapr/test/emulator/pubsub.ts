@@ -1,0 +1,163 @@
+import { createHash, randomUUID } from 'node:crypto'
+import type { Agent } from 'node:http'
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream'
+import { connect, type NatsConnection, nanos } from '@nats-io/transport-node'
+import { callApp } from './http.js'
+
+/**
+ * The broker behind the emulated pub/sub component: one NATS JetStream stream per emulator.
+ * It models Dapr's JetStream component (pubsub.jetstream): a durable consumer per app id and
+ * topic, shared by that app's instances (one delivery per app id), starting at the beginning
+ * of the stream (deliverPolicy all), explicit acks, redelivery after a nak.
+ */
+export class JetStreamBroker {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly stream: string,
+    private readonly subjectRoot: string,
+  ) {}
+
+  static async open(servers: string): Promise<JetStreamBroker> {
+    const nc = await connect({ servers })
+    const jsm = await jetstreamManager(nc)
+    const id = randomUUID().replaceAll('-', '').slice(0, 12)
+    const stream = `DAPR_EMULATOR_${id}`
+    const subjectRoot = `dapremu.${id}`
+    await jsm.streams.add({
+      name: stream,
+      subjects: [`${subjectRoot}.>`],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.Memory,
+      max_age: nanos(15 * 60_000),
+    })
+    return new JetStreamBroker(nc, jetstream(nc), jsm, stream, subjectRoot)
+  }
+
+  /** Topics can hold any character; each becomes one subject token. */
+  subjectOf(pubsubName: string, topic: string): string {
+    return `${this.subjectRoot}.${Buffer.from(pubsubName).toString('base64url')}.${Buffer.from(topic).toString('base64url')}`
+  }
+
+  async publish(pubsubName: string, topic: string, data: Uint8Array): Promise<void> {
+    await this.js.publish(this.subjectOf(pubsubName, topic), data)
+  }
+
+  /** Joins (creating it on first use) the durable consumer of `appId` on a topic. */
+  async consume(appId: string, pubsubName: string, topic: string, onMessage: (msg: JsMsg) => void) {
+    const name = `app_${createHash('sha256').update(`${appId}|${pubsubName}|${topic}`).digest('hex').slice(0, 24)}`
+    await this.jsm.consumers.add(this.stream, {
+      durable_name: name,
+      filter_subject: this.subjectOf(pubsubName, topic),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(30_000),
+      max_deliver: -1,
+      max_ack_pending: 1_000,
+    })
+    const consumer = await this.js.consumers.get(this.stream, name)
+    return consumer.consume({ max_messages: 100, callback: onMessage })
+  }
+
+  async close(): Promise<void> {
+    await this.jsm.streams.delete(this.stream).catch(() => undefined)
+    await this.nc.close()
+  }
+}
+
+/** One programmatic subscription as the app declared it in `GET /dapr/subscribe`. */
+export interface SubscriptionEntry {
+  pubsubname: string
+  topic: string
+  route?: string
+  routes?: { rules?: { match?: string; path: string }[]; default?: string }
+  deadLetterTopic?: string
+  metadata?: Record<string, string>
+}
+
+/** The path Dapr delivers to; routing rules (CEL) are not evaluated here: default, else first rule. */
+export function deliveryPath(entry: SubscriptionEntry): string | undefined {
+  const path = entry.route || entry.routes?.default || entry.routes?.rules?.[0]?.path
+  return path ? (path.startsWith('/') ? path : `/${path}`) : undefined
+}
+
+export interface DeliveryTarget {
+  agent: Agent
+  app: () => { host: string; port: number } | undefined
+  broker: JetStreamBroker
+  redeliveryDelayMs: number
+  log(message: string): void
+}
+
+type Verdict = 'ack' | 'retry'
+
+/** Dapr's status contract for the app's answer (docs: reference/api/pubsub_api). */
+export function verdictOf(status: number, body: Buffer): Verdict {
+  if (status >= 200 && status < 300) {
+    let parsed: { status?: unknown } | undefined
+    try {
+      parsed = JSON.parse(body.toString('utf8')) as { status?: unknown }
+    } catch {
+      return 'ack' // a 2xx without a readable body is a success
+    }
+    const answer = typeof parsed === 'object' && parsed !== null ? parsed.status : undefined
+    if (answer === undefined || answer === '' || answer === 'SUCCESS' || answer === 'DROP') return 'ack'
+    return 'retry' // RETRY, or an unknown status
+  }
+  return status === 404 ? 'ack' : 'retry' // 404: logged and dropped; anything else is retried
+}
+
+/** Delivers one broker message to the app's route and settles it the way the sidecar would. */
+export async function deliverToApp(
+  target: DeliveryTarget,
+  entry: SubscriptionEntry,
+  msg: JsMsg,
+): Promise<void> {
+  const path = deliveryPath(entry)!
+  let verdict: Verdict
+  try {
+    JSON.parse(Buffer.from(msg.data).toString('utf8'))
+    const app = target.app()
+    if (!app) throw new Error('the app is gone')
+    const progress = setInterval(() => msg.working(), 10_000)
+    try {
+      const answer = await callApp(target.agent, app, {
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/cloudevents+json' },
+        body: msg.data,
+      })
+      verdict = verdictOf(answer.status, answer.body)
+    } finally {
+      clearInterval(progress)
+    }
+  } catch (error) {
+    target.log(`delivery on ${entry.topic} failed: ${(error as Error).message}`)
+    verdict = 'retry'
+  }
+  if (verdict === 'ack') {
+    msg.ack()
+    return
+  }
+  if (entry.deadLetterTopic) {
+    // Without a resiliency policy, a failed message goes straight to the dead-letter topic.
+    await target.broker.publish(entry.pubsubname, entry.deadLetterTopic, msg.data)
+    msg.ack()
+    return
+  }
+  msg.nak(target.redeliveryDelayMs)
+}
+
+export type { ConsumerMessages, JsMsg }
