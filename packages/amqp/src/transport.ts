@@ -137,7 +137,8 @@ export function createAmqpTransport(options: AmqpBridgeOptions = {}): AmqpTransp
       const session = liveSession()
       const { commands } = connected!
       const bytes = asBuffer(encodeEnvelope(command, resolved.maxPayloadBytes, AMQP_BRIDGE_NAME))
-      const { correlationId } = command
+      // The command's own id, unique per call, ties a mandatory return to its caller.
+      const correlationId = command.id
       const settled = commands.track(
         correlationId,
         commandAddressKey(address),

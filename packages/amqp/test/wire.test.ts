@@ -71,7 +71,8 @@ describe('the wire', () => {
       expect(command).toMatchObject({
         type: 'command',
         payload: { sku: 'A-1' },
-        correlationId: properties.correlationId,
+        // the AMQP correlation id is the command's own id (unique per call)
+        id: properties.correlationId,
       })
       const response: Envelope = {
         id: 'raw-reply-1',
@@ -79,6 +80,7 @@ describe('the wire', () => {
         specVersion: SPEC_VERSION,
         time: Date.now(),
         correlationId: command.correlationId,
+        inReplyTo: command.id,
         sender: { instanceId: 'a plain amqplib client' },
         contentType: 'application/json',
         payload: { reserved: true },

@@ -151,6 +151,16 @@ export function commandTests(test: WorldTest): void {
     expect(handled.filter((call) => call.instance === 'B').length).toBeGreaterThan(0)
   })
 
+  test('callers may reuse a correlation id: concurrent calls sharing one each get their own answer', async (world) => {
+    await world.run(calcService(world.probe, 'A'), await world.bridge())
+    const client = await world.bridge()
+    const sums = await Promise.all(
+      [1, 2, 3].map((a) => client.invoke(d.add, { a, b: 100 }, { correlationId: 'shared-request-id' })),
+    )
+    expect(sums.map((result) => result.sum)).toEqual([101, 102, 103])
+    expect(client.pendingInvocations).toBe(0)
+  })
+
   test('responses reach only the calling instance', async (world) => {
     await world.run(calcService(world.probe, 'A'), await world.bridge())
     const first = await world.bridge()

@@ -236,26 +236,16 @@ export class EventBridge {
     if (options.tenantId !== undefined) envelope.tenantId = options.tenantId
     if (options.parameter !== undefined) envelope.parameter = options.parameter
     if (options.headers !== undefined) envelope.headers = options.headers
-    if (options.correlationId !== undefined && this.pending.has(correlationId)) {
-      span.end()
-      return Promise.reject(
-        new ConduitError(
-          409,
-          'DUPLICATE_CORRELATION_ID',
-          `Correlation id ${correlationId} is already pending`,
-          false,
-        ),
-      )
-    }
+    // Replies are matched by the command's own id, so callers may reuse correlation ids freely.
     const response = this.pending.wait(
-      correlationId,
+      envelope.id,
       deadline - now,
       () =>
         new TimeoutError(`${commandAddressKey(address)} did not answer within ${deadline - now} ms`, {
           correlationId,
         }),
     )
-    this.transport.sendCommand(address, envelope).catch((error) => this.pending.reject(correlationId, error))
+    this.transport.sendCommand(address, envelope).catch((error) => this.pending.reject(envelope.id, error))
     if (!span.isRecording() && !this.instruments.active) return response
     try {
       return await response
@@ -405,10 +395,11 @@ export class EventBridge {
       this.logger.warn({ reason: (error as Error).message }, 'dropped malformed reply')
       return
     }
+    const key = message.inReplyTo ?? message.correlationId
     if (message.type === 'response') {
-      this.pending.resolve(message.correlationId, message.payload)
+      this.pending.resolve(key, message.payload)
     } else if (message.type === 'error' && isWireError(message.payload)) {
-      this.pending.reject(message.correlationId, errorFromWire(message.payload))
+      this.pending.reject(key, errorFromWire(message.payload))
     } else {
       this.logger.warn(
         { type: message.type, correlationId: message.correlationId },

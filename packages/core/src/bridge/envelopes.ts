@@ -24,6 +24,7 @@ export function responseEnvelope(
     specVersion: SPEC_VERSION,
     time: Date.now(),
     correlationId: command.correlationId,
+    inReplyTo: command.id,
     sender,
     contentType: JSON_CONTENT_TYPE,
     payload,

@@ -17,6 +17,7 @@ export interface CloudEvent {
   traceparent?: string
   tracestate?: string
   correlationid: string
+  inreplyto?: string
   conduittype: Envelope['type']
   conduitspec: string
   conduitsender: string
@@ -52,6 +53,7 @@ export function toCloudEvent(envelope: Envelope): CloudEvent {
     conduitsender: JSON.stringify(envelope.sender),
   }
   if (envelope.receiver) event.conduitreceiver = JSON.stringify(envelope.receiver)
+  if (envelope.inReplyTo) event.inreplyto = envelope.inReplyTo
   if (envelope.traceparent) event.traceparent = envelope.traceparent
   if (envelope.tracestate) event.tracestate = envelope.tracestate
   if (envelope.principalId !== undefined) event.principalid = envelope.principalId
@@ -85,6 +87,7 @@ export function fromCloudEvent(event: Record<string, unknown>): Envelope {
     payload: event.data,
   }
   if ((event.conduittype ?? 'event') === 'event') candidate.eventName = event.type
+  if (typeof event.inreplyto === 'string') candidate.inReplyTo = event.inreplyto
   const receiver = parseJsonAttribute(event.conduitreceiver)
   if (receiver) candidate.receiver = receiver
   if (event.traceparent) candidate.traceparent = event.traceparent

@@ -15,6 +15,7 @@ const envelopeSchema = z.object({
   specVersion: z.literal(SPEC_VERSION),
   time: z.number().finite(),
   correlationId: z.string().min(1),
+  inReplyTo: z.string().min(1).optional(),
   traceparent: z.string().optional(),
   tracestate: z.string().optional(),
   sender: senderSchema,

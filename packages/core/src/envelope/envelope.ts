@@ -27,7 +27,10 @@ export interface Envelope<Payload = unknown> {
   specVersion: typeof SPEC_VERSION
   /** epoch milliseconds */
   time: number
+  /** groups the messages of one conversation; chosen by the caller, may repeat */
   correlationId: string
+  /** on responses and errors: the `id` of the command answered */
+  inReplyTo?: string
   traceparent?: string
   tracestate?: string
   sender: Sender
