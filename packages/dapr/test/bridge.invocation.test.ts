@@ -73,6 +73,7 @@ describe('the invocation on the wire', () => {
         specVersion: '1',
         time: Date.now(),
         correlationId: command.correlationId,
+        inReplyTo: command.id,
         sender: { service: 'pricing', version: '1', instanceId: 'plain-app' },
         contentType: 'application/json',
         payload: { price: 99 },

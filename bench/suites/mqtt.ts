@@ -1,0 +1,307 @@
+import { DEFAULT_MQTT_URL, MqttBridge } from '../../packages/mqtt/src/index.js'
+import {
+  connectAsync,
+  type MqttClient,
+  purgeMqttNamespace,
+  uniqueMqttPrefix,
+} from '../../packages/mqtt/src/testing.js'
+import {
+  collectGarbage,
+  concurrently,
+  DeliveryCounter,
+  median,
+  percentile,
+  sequentialLatencies,
+  sizeTrial,
+} from '../lib/measure.js'
+import {
+  createService,
+  defineEvent,
+  defineService,
+  handleCommand,
+  handleSubscription,
+  z,
+} from '../lib/workspace.js'
+import type { BenchRow, BenchSuite } from '../types.js'
+
+// MqttBridge beside plain mqtt.js doing the same work against the same Mosquitto, in the same
+// run: MQTT 5 request/response (response topic + correlation data) at QoS 0 and at QoS 1, and
+// publish/subscribe events. Both sides JSON-encode and zod-parse, so the ratio is the runtime's
+// cost (envelope, correlation, deadlines, tracing hooks), not the business logic's.
+
+const URL = process.env.CONDUIT_MQTT_URL ?? DEFAULT_MQTT_URL
+const IN_FLIGHT = 100
+const TRIALS = 5
+const TRIAL_MS = 400
+/** sequential calls per latency sample, or fewer if they take longer than LATENCY_MS (QoS 1 stalls on Nagle) */
+const LATENCY_CALLS = 1_500
+const LATENCY_MS = 1_500
+
+const depositInput = z.object({ accountId: z.string().min(1), amount: z.number().int().positive() })
+const depositOutput = z.object({ accountId: z.string(), balance: z.number() })
+const depositMade = defineEvent(
+  'bench.account.deposited',
+  z.object({ accountId: z.string(), amount: z.number() }),
+)
+const deposit = async (input: z.output<typeof depositInput>) => ({
+  accountId: input.accountId,
+  balance: input.amount + 1,
+})
+const SAMPLE = { accountId: 'acc-42', amount: 100 }
+
+const accountV1 = defineService({ name: 'benchAccount', version: '1' })
+const depositCommand = accountV1.command('deposit', { input: depositInput, output: depositOutput })
+const ledgerV1 = defineService({ name: 'benchLedger', version: '1' })
+const recordFast = ledgerV1.subscription('recordFast', { event: depositMade })
+
+type Qos = 0 | 1
+const rate = (count: number, elapsedMs: number) => (count * 1000) / elapsedMs
+const spread = (rates: number[]) =>
+  `${Math.round(Math.min(...rates)).toLocaleString('en-US')}–${Math.round(Math.max(...rates)).toLocaleString('en-US')}`
+
+/** Median rate over alternating trials of the two sides, so drift on a shared machine hits both. */
+async function alternating(sides: {
+  conduit: (n: number) => Promise<number>
+  baseline: (n: number) => Promise<number>
+}) {
+  const counts = {
+    conduit: await sizeTrial(sides.conduit, 1_000, TRIAL_MS),
+    baseline: await sizeTrial(sides.baseline, 1_000, TRIAL_MS),
+  }
+  const trials = { conduit: [] as number[], baseline: [] as number[] }
+  for (let trial = 0; trial < TRIALS; trial++) {
+    for (const side of ['conduit', 'baseline'] as const) {
+      collectGarbage()
+      trials[side].push(rate(counts[side], await sides[side](counts[side])))
+    }
+  }
+  return { conduit: median(trials.conduit), baseline: median(trials.baseline), trials }
+}
+
+/** A plain mqtt.js client with TCP_NODELAY, like the bridge's connections (see MqttConnection). */
+async function rawClient(prefix: string, role: string): Promise<MqttClient> {
+  const client = await connectAsync(URL, {
+    protocolVersion: 5,
+    clientId: `conduit-bench-raw-${role}-${prefix.replaceAll('/', '-')}`,
+  })
+  ;(client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
+  return client
+}
+
+/**
+ * Plain mqtt.js MQTT 5 request/response: the responder holds a shared subscription and answers
+ * on the request's response topic with its correlation data; the requester has one response
+ * topic and matches answers by correlation data. Both legs at `qos`.
+ */
+async function startRawRpc(prefix: string, qos: Qos) {
+  const requestTopic = `${prefix}/raw/rpc/${qos}`
+  const responseTopic = `${prefix}/raw/reply/${qos}`
+  const responder = await rawClient(prefix, `responder${qos}`)
+  responder.on('message', (_topic, payload, packet) => {
+    const { responseTopic: replyTo, correlationData } = packet.properties ?? {}
+    if (!replyTo) return
+    void deposit(depositInput.parse(JSON.parse(payload.toString()))).then((output) => {
+      const body = JSON.stringify(depositOutput.parse(output))
+      responder.publish(replyTo, body, { qos, properties: correlationData ? { correlationData } : {} })
+    })
+  })
+  await responder.subscribeAsync(`$share/raw/${requestTopic}`, { qos })
+  const requester = await rawClient(prefix, `requester${qos}`)
+  const waiting = new Map<string, (value: unknown) => void>()
+  requester.on('message', (_topic, payload, packet) => {
+    const id = packet.properties?.correlationData?.toString() ?? ''
+    waiting.get(id)?.(depositOutput.parse(JSON.parse(payload.toString())))
+    waiting.delete(id)
+  })
+  await requester.subscribeAsync(responseTopic, { qos })
+  let next = 0
+  const call = () =>
+    new Promise((resolve) => {
+      const id = String(next++)
+      waiting.set(id, resolve)
+      requester.publish(requestTopic, JSON.stringify(SAMPLE), {
+        qos,
+        properties: { responseTopic, correlationData: Buffer.from(id) },
+      })
+    })
+  const close = async () => {
+    await requester.endAsync()
+    await responder.endAsync()
+  }
+  return { call, close }
+}
+
+/** How many sequential calls fit in about LATENCY_MS, from the median of a short probe (at least 50). */
+async function latencyCallCount(call: () => Promise<unknown>): Promise<number> {
+  const probe = await sequentialLatencies(call, 21)
+  const medianMs = percentile(probe, 50) / 1_000
+  return Math.max(50, Math.min(LATENCY_CALLS, Math.round(LATENCY_MS / medianMs)))
+}
+
+async function startedBridge(prefix: string, bridges: MqttBridge[], commandQos: Qos): Promise<MqttBridge> {
+  const bridge = new MqttBridge({ url: URL, prefix, commandQos, clientIdBase: 'conduit-bench' })
+  bridges.push(bridge)
+  await bridge.start()
+  return bridge
+}
+
+async function commandCells(prefix: string, bridges: MqttBridge[], qos: Qos): Promise<BenchRow[]> {
+  const server = await startedBridge(prefix, bridges, qos)
+  const client = await startedBridge(prefix, bridges, qos)
+  const account = createService(accountV1, {
+    commands: [handleCommand(depositCommand, (input) => deposit(input))],
+  })
+  await (await account.getInstance(server)).start()
+  const raw = await startRawRpc(prefix, qos)
+  const invoke = () => client.invoke(depositCommand, SAMPLE)
+  try {
+    await concurrently(invoke, 3_000, IN_FLIGHT) // warm-up
+    await concurrently(raw.call, 3_000, IN_FLIGHT)
+    const calls = await latencyCallCount(raw.call)
+    const conduitLatency = await sequentialLatencies(invoke, calls)
+    const rawLatency = await sequentialLatencies(raw.call, calls)
+    const throughput = await alternating({
+      conduit: (n) => concurrently(invoke, n, IN_FLIGHT),
+      baseline: (n) => concurrently(raw.call, n, IN_FLIGHT),
+    })
+    const row = {
+      suite: 'mqtt',
+      baselineLabel: `raw mqtt.js MQTT 5 request/response at QoS ${qos} (TCP_NODELAY like the bridge): shared subscription, one response topic, correlation data, zod-parsed input and output`,
+    }
+    const latencyNote = `${calls.toLocaleString('en-US')} sequential calls after warm-up`
+    return [
+      {
+        ...row,
+        name: `command round trip at QoS ${qos}, ${IN_FLIGHT} in flight`,
+        unit: 'calls/s',
+        conduit: throughput.conduit,
+        baseline: throughput.baseline,
+        higherIsBetter: true,
+        target: { minRatio: 0.8 },
+        note: `median of ${TRIALS} alternating trials of ~${TRIAL_MS} ms; conduit ${spread(throughput.trials.conduit)}, baseline ${spread(throughput.trials.baseline)} calls/s`,
+      },
+      {
+        ...row,
+        name: `command round trip at QoS ${qos}, sequential p50`,
+        unit: 'µs',
+        conduit: percentile(conduitLatency, 50),
+        baseline: percentile(rawLatency, 50),
+        higherIsBetter: false,
+        note: latencyNote,
+      },
+      {
+        ...row,
+        name: `command round trip at QoS ${qos}, sequential p99`,
+        unit: 'µs',
+        conduit: percentile(conduitLatency, 99),
+        baseline: percentile(rawLatency, 99),
+        higherIsBetter: false,
+        note: latencyNote,
+      },
+    ]
+  } finally {
+    await raw.close()
+  }
+}
+
+/** Emits `count` events, IN_FLIGHT confirmed publishes at a time, and waits until all were consumed. */
+async function drive(emit: () => Promise<unknown>, counter: DeliveryCounter, count: number): Promise<number> {
+  const base = counter.count
+  const started = performance.now()
+  await concurrently(emit, count, IN_FLIGHT)
+  await counter.until(base + count)
+  return performance.now() - started
+}
+
+/** Plain mqtt.js pub/sub like the bridge's at-most-once events: QoS 1 publish, QoS 0 shared subscription. */
+async function startRawEvents(prefix: string, counter: DeliveryCounter) {
+  const topic = `${prefix}/raw/events`
+  const subscriber: MqttClient = await rawClient(prefix, 'subscriber')
+  subscriber.on('message', (_topic, payload) => {
+    depositMade.schema.parse(JSON.parse(payload.toString()))
+    counter.hit()
+  })
+  await subscriber.subscribeAsync(`$share/raw/${topic}`, { qos: 0 })
+  const publisher = await rawClient(prefix, 'publisher')
+  const emit = () => publisher.publishAsync(topic, JSON.stringify(SAMPLE), { qos: 1 })
+  const close = async () => {
+    await publisher.endAsync()
+    await subscriber.endAsync()
+  }
+  return { emit, close }
+}
+
+async function eventCells(prefix: string, bridges: MqttBridge[]): Promise<BenchRow[]> {
+  const consumer = await startedBridge(prefix, bridges, 1)
+  const publisher = await startedBridge(prefix, bridges, 1)
+  const conduitEvents = new DeliveryCounter()
+  const ledger = createService(ledgerV1, {
+    subscriptions: [handleSubscription(recordFast, async () => conduitEvents.hit())],
+  })
+  await (await ledger.getInstance(consumer)).start()
+  const rawEvents = new DeliveryCounter()
+  const raw = await startRawEvents(prefix, rawEvents)
+  const emit = () => publisher.emit(depositMade.name, SAMPLE)
+  try {
+    await drive(emit, conduitEvents, 3_000) // warm-up
+    await drive(raw.emit, rawEvents, 3_000)
+    const throughput = await alternating({
+      conduit: (n) => drive(emit, conduitEvents, n),
+      baseline: (n) => drive(raw.emit, rawEvents, n),
+    })
+    return [
+      {
+        suite: 'mqtt',
+        name: `at-most-once event throughput, ${IN_FLIGHT} confirmed emits in flight → consume`,
+        unit: 'events/s',
+        conduit: throughput.conduit,
+        baseline: throughput.baseline,
+        baselineLabel:
+          'raw mqtt.js (TCP_NODELAY like the bridge): QoS 1 publish, QoS 0 shared subscription, JSON + zod parse',
+        higherIsBetter: true,
+        note: `timed until the last event was consumed; median of ${TRIALS} alternating trials; conduit ${spread(throughput.trials.conduit)}, baseline ${spread(throughput.trials.baseline)} events/s`,
+      },
+    ]
+  } finally {
+    await raw.close()
+  }
+}
+
+const mqtt: BenchSuite = {
+  name: 'mqtt',
+  description:
+    'MqttBridge against the Mosquitto on 127.0.0.1:1883 with its default settings (every bridge and raw client ' +
+    'is its own connection, all in one process): command round trips on MQTT 5 request/response at QoS 0 and ' +
+    'QoS 1 (`commandQos`, 0 by default), and at-most-once events, each beside plain mqtt.js doing the same work in ' +
+    'the same run. Mosquitto leaves Nagle on (`set_tcp_nodelay false`), which costs QoS 1 latency: see docs/bridges/mqtt.md.',
+  async unavailable() {
+    try {
+      const client = await connectAsync(URL, {
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+        connectTimeout: 3_000,
+      })
+      await client.endAsync()
+      return undefined
+    } catch (error) {
+      return `MQTT 5 broker not reachable at ${URL}: ${(error as Error).message}`
+    }
+  },
+  async run() {
+    const prefix = uniqueMqttPrefix('conduit-bench')
+    const bridges: MqttBridge[] = []
+    try {
+      return [
+        // each cell under its own prefix, so one cell's servers never take another's calls
+        ...(await commandCells(`${prefix}/qos0`, bridges, 0)),
+        ...(await commandCells(`${prefix}/qos1`, bridges, 1)),
+        ...(await eventCells(`${prefix}/events`, bridges)),
+      ]
+    } finally {
+      for (const bridge of bridges) await bridge.stop()
+      await purgeMqttNamespace(prefix, URL)
+    }
+  },
+}
+
+export default mqtt

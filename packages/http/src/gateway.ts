@@ -1,0 +1,177 @@
+import type { EventBridge, Logger, ServiceDefinition } from '@conduit/core'
+import { type Context, Hono, type MiddlewareHandler } from 'hono'
+import { cors } from 'hono/cors'
+import { type AuthHook, bearerJwtAuth, type JwtAuthOptions, type Principal } from './auth.js'
+import { commandHandler, errorResponse } from './commandRoute.js'
+import { CORRELATION_HEADER, correlationIdOf } from './correlation.js'
+import { mountDocsPage } from './docsPage.js'
+import { requestErrors } from './errorResponses.js'
+import { type EventStreamOptions, mountEventStream } from './eventStreamRoute.js'
+import { mountHealth, type ReadinessCheck } from './health.js'
+import { buildOpenApiDocument, type OpenApiOptions } from './openapi.js'
+import { headerReader } from './requestHeaders.js'
+import { buildRouteTable, defaultRoutePath, type GatewayRoute, type RoutePathBuilder } from './routes.js'
+
+export interface GatewayOptions {
+  /** service definitions (no handlers needed): every command with `http` becomes a route */
+  services: readonly ServiceDefinition<any>[]
+  bridge: EventBridge
+  /** default `/api`; a command's path is `${prefix}/v${version}/${service}${http.path}` */
+  prefix?: string
+  /** replaces the default path layout above */
+  routePath?: RoutePathBuilder
+  /** an auth hook, or options for the default bearer JWT verifier */
+  auth?: AuthHook | JwtAuthOptions
+  /** treat endpoints without `http.public` as public (default false: protected) */
+  publicByDefault?: boolean
+  /** false (default), true (any origin) or Hono CORS options */
+  cors?: boolean | CorsOptions
+  /** bytes; default 1 MiB; larger bodies get 413 */
+  bodyLimit?: number
+  /** command timeout in ms when the command sets none; default: the bridge's (30 s) */
+  timeout?: number
+  /** request headers copied to the envelope's `headers`, e.g. `['accept-language']` */
+  forwardHeaders?: string[]
+  /** document info, or false to serve neither `/openapi.json` nor `/docs` */
+  openapi?: OpenApiOptions | false
+  /** serve the Swagger UI page at `/docs` (default true when openapi is on) */
+  docs?: boolean
+  /** extra `/readyz` checks besides the bridge, by dependency name */
+  readiness?: Record<string, ReadinessCheck>
+  /** opt-in Server-Sent Events endpoint */
+  sse?: EventStreamOptions
+  logger?: Logger
+}
+
+export type CorsOptions = NonNullable<Parameters<typeof cors>[0]>
+
+export type GatewayEnv = { Variables: { correlationId: string } }
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024
+export const OPENAPI_PATH = '/openapi.json'
+export const DOCS_PATH = '/docs'
+
+/** Builds the Hono app serving the commands of `services` over `bridge`. Mount it anywhere. */
+export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
+  const { bridge } = options
+  const prefix = normalizePrefix(options.prefix ?? '/api')
+  const publicByDefault = options.publicByDefault ?? false
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT
+  const logger = (options.logger ?? bridge.logger).child({ component: 'http-gateway' })
+  const routes = buildRouteTable(options.services, {
+    prefix,
+    publicByDefault,
+    routePath: options.routePath ?? defaultRoutePath,
+  })
+  const sse = options.sse
+  const ssePath = sse ? (sse.path ?? `${prefix}/events`) : undefined
+  const sseIsPublic = sse?.public ?? publicByDefault
+  const auth = resolveAuth(
+    options.auth,
+    routes.some((route) => !route.isPublic) || (sse !== undefined && !sseIsPublic),
+  )
+
+  const app = new Hono<GatewayEnv>()
+  if (options.cors) app.use('*', cors(corsOptions(options.cors)))
+
+  const authenticate = async (
+    c: Context,
+    route: GatewayRoute | undefined,
+  ): Promise<Principal | undefined> => {
+    const principal = await auth!(c.req.raw, route)
+    if (!principal) throw requestErrors.unauthorized()
+    return principal
+  }
+
+  const commandDependencies = {
+    bridge,
+    logger,
+    bodyLimit,
+    timeout: options.timeout,
+    forwardHeaders: options.forwardHeaders,
+    authenticate,
+  }
+  for (const route of routes) app.on(route.method, route.path, commandHandler(route, commandDependencies))
+
+  // Every other route gets the correlation header from a middleware scoped to its own paths,
+  // so the command routes above stay middleware-free.
+  const correlate: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+    const correlationId = correlationIdOf(headerReader(c))
+    c.set('correlationId', correlationId)
+    c.header(CORRELATION_HEADER, correlationId)
+    await next()
+  }
+  for (const path of [
+    '/healthz',
+    '/readyz',
+    OPENAPI_PATH,
+    DOCS_PATH,
+    `${DOCS_PATH}/*`,
+    ...(ssePath ? [ssePath] : []),
+  ]) {
+    app.use(path, correlate)
+  }
+  mountHealth(app, bridge, options.readiness ?? {})
+  if (sse && ssePath) {
+    mountEventStream(app, {
+      bridge,
+      logger,
+      path: ssePath,
+      isPublic: sseIsPublic,
+      options: sse,
+      authenticate,
+    })
+  }
+  if (options.openapi !== false) {
+    const openApiOptions = options.openapi ?? {}
+    const eventStream =
+      sse && ssePath ? { path: ssePath, isPublic: sseIsPublic, eventPattern: sse.eventPattern } : undefined
+    const document = JSON.stringify(
+      buildOpenApiDocument(options.services, routes, openApiOptions, eventStream),
+    )
+    app.get(OPENAPI_PATH, (c) => {
+      c.header('content-type', 'application/json; charset=utf-8')
+      return c.body(document)
+    })
+    if (options.docs ?? true) {
+      mountDocsPage(app, {
+        docsPath: DOCS_PATH,
+        specPath: OPENAPI_PATH,
+        title: openApiOptions.title ?? 'Conduit API',
+      })
+    }
+  }
+
+  app.notFound((c) => {
+    const notFound = requestErrors.notFound(c.req.method, c.req.path)
+    return errorResponse(notFound, c.get('correlationId') ?? correlationIdOf(headerReader(c)), logger)
+  })
+  app.onError((error, c) =>
+    errorResponse(error, c.get('correlationId') ?? correlationIdOf(headerReader(c)), logger),
+  )
+  return app
+}
+
+function resolveAuth(auth: GatewayOptions['auth'], needed: boolean): AuthHook | undefined {
+  if (typeof auth === 'function') return auth
+  if (auth !== undefined) return bearerJwtAuth(auth)
+  if (needed) {
+    // Failing here beats a gateway that silently answers 401 to everything (or worse, nothing).
+    throw new TypeError(
+      'createGateway: some endpoints are protected but no auth is configured; pass `auth` (a hook or { secret } / { publicKey } for JWT), mark the commands `http.public`, or set publicByDefault: true',
+    )
+  }
+  return undefined
+}
+
+function corsOptions(option: true | CorsOptions): CorsOptions {
+  const base: CorsOptions = option === true ? { origin: '*' } : option
+  return { ...base, exposeHeaders: [...new Set([...(base.exposeHeaders ?? []), CORRELATION_HEADER])] }
+}
+
+function normalizePrefix(prefix: string): string {
+  const trimmed = prefix.replace(/\/+$/, '')
+  if (trimmed !== '' && !trimmed.startsWith('/'))
+    throw new TypeError(`createGateway: prefix must start with '/'`)
+  return trimmed
+}

@@ -1,0 +1,18 @@
+export { type AuthHook, bearerJwtAuth, type JwtAuthOptions, type Principal } from './auth.js'
+export { CORRELATION_HEADER, correlationIdOf } from './correlation.js'
+export { type ErrorBody, toErrorReply } from './errorResponses.js'
+export { defaultEventAuthorization, type EventStreamOptions } from './eventStream.js'
+export {
+  type CorsOptions,
+  createGateway,
+  DEFAULT_BODY_LIMIT,
+  DOCS_PATH,
+  type GatewayEnv,
+  type GatewayOptions,
+  OPENAPI_PATH,
+} from './gateway.js'
+export type { ReadinessCheck } from './health.js'
+export { buildOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './openapi.js'
+export { type GatewayProcessOptions, type RunningGateway, runGatewayProcess } from './process.js'
+export { buildRouteTable, defaultRoutePath, type GatewayRoute, type RoutePathBuilder } from './routes.js'
+export { type ServedGateway, type ServeOptions, serveGateway } from './serve.js'

@@ -1,0 +1,76 @@
+import type { Logger } from '@conduit/core'
+import type { IClientOptions } from 'mqtt'
+import type { DeadLetters } from '../DeadLetters.js'
+import type { ConnectionSpec, MqttConnection } from '../MqttConnection.js'
+import type { ResolvedMqttOptions } from '../options.js'
+import type { TopicScheme } from '../topics.js'
+
+/** What durable members and adopters of one transport share. */
+export interface DurableEnvironment {
+  readonly settings: ResolvedMqttOptions
+  readonly topics: TopicScheme
+  readonly logger: Logger
+  readonly deadLetters: DeadLetters
+  /** how long a closing member waits for its handler in flight */
+  readonly drainTimeout: number
+  /**
+   * Client ids this transport holds (its members and the sessions it is adopting): its
+   * adopters skip their markers, so the transport never takes over its own sessions.
+   */
+  readonly claimed: Set<string>
+  main(): MqttConnection
+  /** connection settings common to every connection of the transport */
+  connectionSpec(clientId: string): ConnectionSpec
+}
+
+/**
+ * Published (retained) at `<prefix>/durable/<group>/orphan/<clientId>` when a durable member's
+ * session has no connection any more: by the member when it stops, by the broker (the member's
+ * will) when it crashes. The session still holds the group's shared subscription and whatever
+ * the broker queued for it; another member adopts it.
+ */
+export interface OrphanMarker {
+  clientId: string
+  /** the subscription the session holds, to be removed by the adopter */
+  filter: string
+}
+
+export function encodeMarker(marker: OrphanMarker): Buffer {
+  return Buffer.from(JSON.stringify(marker))
+}
+
+export function decodeMarker(payload: Buffer): OrphanMarker | undefined {
+  if (payload.length === 0) return undefined // a cleared marker
+  try {
+    const value = JSON.parse(payload.toString('utf8')) as Partial<OrphanMarker>
+    if (typeof value.clientId === 'string' && typeof value.filter === 'string') {
+      return { clientId: value.clientId, filter: value.filter }
+    }
+  } catch {
+    // not ours: fall through
+  }
+  return undefined
+}
+
+/**
+ * The will a persistent durable session carries: the broker publishes the marker if the
+ * connection dies, after `orphanDelay` seconds (MQTT 5 Will Delay Interval), unless the client
+ * reconnects first or another connection takes the session over.
+ */
+export function orphanWill(
+  env: DurableEnvironment,
+  group: string,
+  marker: OrphanMarker,
+): IClientOptions['will'] {
+  return {
+    topic: env.topics.orphan(group, marker.clientId),
+    payload: encodeMarker(marker),
+    qos: 1,
+    retain: true,
+    properties: { willDelayInterval: env.settings.orphanDelay },
+  }
+}
+
+export async function clearMarker(env: DurableEnvironment, group: string, clientId: string): Promise<void> {
+  await env.main().publish(env.topics.orphan(group, clientId), '', { qos: 1, retain: true })
+}

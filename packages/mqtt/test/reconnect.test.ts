@@ -1,0 +1,44 @@
+import { BridgeUnavailableError } from '@conduit/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ledgerService, orderPlaced, placeOrder, type Seen, shopService } from './fixtures.js'
+import { PrivateMosquitto } from './privateBroker.js'
+import { MqttWorld } from './support.js'
+
+let broker: PrivateMosquitto
+let world: MqttWorld
+beforeAll(async () => {
+  broker = await PrivateMosquitto.start()
+  world = new MqttWorld(broker.url)
+}, 20_000)
+afterAll(async () => {
+  await world.close()
+  await broker.kill()
+}, 20_000)
+
+describe('broker restart', { timeout: 30_000 }, () => {
+  it('reports not ready while down, fails calls within the bound, reconnects and resubscribes', async () => {
+    const options = { publishTimeout: 500, mqtt: { reconnectPeriod: 200 } }
+    const seen: Seen[] = []
+    const server = await world.bridge(options)
+    await world.run(shopService('A'), server)
+    await world.run(ledgerService('L', seen), server)
+    const client = await world.bridge(options)
+    await expect(client.invoke(placeOrder, { orderId: 1 })).resolves.toMatchObject({ orderId: 1 })
+    expect(client.isReady()).toBe(true)
+
+    await broker.kill()
+    await expect.poll(() => client.isReady() || server.isReady(), { timeout: 5_000 }).toBe(false)
+    expect(client.isHealthy()).toBe(true) // still trying: not a reason to restart the process
+    const started = Date.now()
+    await expect(client.invoke(placeOrder, { orderId: 2 })).rejects.toBeInstanceOf(BridgeUnavailableError)
+    await expect(client.emit(orderPlaced, { orderId: 3 })).rejects.toBeInstanceOf(BridgeUnavailableError)
+    expect(Date.now() - started).toBeLessThan(3_000)
+
+    await broker.restart()
+    await expect.poll(() => client.isReady() && server.isReady(), { timeout: 10_000 }).toBe(true)
+    // The broker kept nothing (no persistence): commands, replies and the durable
+    // subscription all work again only because the bridges subscribed again by themselves.
+    await expect(client.invoke(placeOrder, { orderId: 4 })).resolves.toMatchObject({ orderId: 4 })
+    await expect.poll(() => seen.map((entry) => entry.orderId).includes(4), { timeout: 5_000 }).toBe(true)
+  })
+})
