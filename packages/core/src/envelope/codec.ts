@@ -51,15 +51,69 @@ export function encodeEnvelope(
   return bytes
 }
 
+const TYPES = new Set(['command', 'response', 'error', 'event'])
+const isString = (value: unknown): value is string => typeof value === 'string'
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+const optional = (value: unknown, check: (value: unknown) => boolean) => value === undefined || check(value)
+const isNonEmpty = (value: unknown) => isString(value) && value.length > 0
+const isFiniteNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value)
+const hasStringValues = (value: unknown) => isObject(value) && Object.values(value).every(isString)
+
+/**
+ * The same rules as `envelopeSchema`, checked by hand: this runs on every message a network
+ * bridge receives, and is several times cheaper than a zod parse. zod runs only when this
+ * check fails, to say precisely what is wrong.
+ */
+function isEnvelope(value: unknown): value is Envelope {
+  if (!isObject(value)) return false
+  const { sender, receiver } = value
+  return (
+    isNonEmpty(value.id) &&
+    TYPES.has(value.type as string) &&
+    value.specVersion === SPEC_VERSION &&
+    isFiniteNumber(value.time) &&
+    isNonEmpty(value.correlationId) &&
+    optional(value.inReplyTo, isNonEmpty) &&
+    optional(value.traceparent, isString) &&
+    optional(value.tracestate, isString) &&
+    isObject(sender) &&
+    isNonEmpty(sender.instanceId) &&
+    optional(sender.service, isString) &&
+    optional(sender.version, isString) &&
+    optional(sender.name, isString) &&
+    optional(
+      receiver,
+      (r) =>
+        isObject(r) &&
+        isString(r.service) &&
+        isString(r.version) &&
+        isString(r.command) &&
+        optional(r.instanceId, isString),
+    ) &&
+    optional(value.eventName, isString) &&
+    optional(value.principalId, isString) &&
+    optional(value.tenantId, isString) &&
+    optional(value.deadline, isFiniteNumber) &&
+    isString(value.contentType) &&
+    optional(value.parameter, isObject) &&
+    optional(value.headers, hasStringValues)
+  )
+}
+
 /** Validates an already parsed value as a v1 envelope. */
 export function validateEnvelope(value: unknown): Envelope {
+  if (isEnvelope(value)) return checkKind(value)
   const result = envelopeSchema.safeParse(value)
   if (!result.success) {
     const issue = result.error.issues[0]
     const where = issue?.path.length ? issue.path.join('.') : 'envelope'
     throw new MalformedMessageError(`${where}: ${issue?.message ?? 'invalid'}`)
   }
-  const envelope = result.data as Envelope
+  return checkKind(result.data as Envelope)
+}
+
+function checkKind(envelope: Envelope): Envelope {
   if (envelope.type === 'command' && envelope.receiver === undefined) {
     throw new MalformedMessageError('receiver: a command needs a receiver')
   }
