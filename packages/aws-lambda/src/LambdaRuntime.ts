@@ -1,0 +1,123 @@
+import {
+  BridgeUnavailableError,
+  type EventBridge,
+  type EventBridgeOptions,
+  type InstanceOptions,
+  MemoryBridge,
+  type Service,
+  type ServiceInstance,
+} from '@conduit/core'
+import { LambdaBridge } from './LambdaBridge.js'
+
+export interface LambdaRuntimeOptions {
+  /**
+   * The bridge outgoing invokes and emits go through (NatsBridge, AmqpBridge, EventBusBridge...),
+   * or a factory for it, called once per container at the first invocation. Started unless it
+   * already runs; stopped when the function closes. Default: a MemoryBridge, on which nothing
+   * outside this function listens.
+   */
+  bridge?: EventBridge | (() => EventBridge | Promise<EventBridge>)
+  /** logger, stores and config of the service instance */
+  instance?: InstanceOptions
+  /** engine options of the function's own bridge: logger, default command timeout, drain timeout */
+  engine?: EventBridgeOptions
+  /** stop the service and close the bridges when Lambda sends SIGTERM; default true */
+  closeOnSigterm?: boolean
+  /** how long the SIGTERM cleanup may take before the process ends anyway; default 400 ms */
+  shutdownTimeoutMs?: number
+}
+
+type State = 'open' | 'closing' | 'closed'
+
+/**
+ * One service in one Lambda container. Creating it does no I/O; the first invocation connects
+ * the outgoing bridge and starts the service, every later one reuses them. SIGTERM (Lambda's
+ * shutdown signal) or `close()` stops the service, then the bridges.
+ * Share one runtime between an HTTP handler and an event handler of the same function.
+ */
+export class LambdaRuntime {
+  readonly bridge: LambdaBridge
+  private instance: ServiceInstance | undefined
+  private starting: Promise<ServiceInstance> | undefined
+  private bridgeStarted = false
+  private state: State = 'open'
+  private closing: Promise<void> | undefined
+  private readonly onSigterm = () => void this.shutDownOnSignal()
+
+  constructor(
+    readonly service: Service,
+    private readonly options: LambdaRuntimeOptions = {},
+  ) {
+    this.bridge = new LambdaBridge(options.bridge ?? (() => new MemoryBridge()), options.engine)
+  }
+
+  /** Accepts a service (a runtime of its own) or a runtime to share. */
+  static of(target: Service | LambdaRuntime, options: LambdaRuntimeOptions = {}): LambdaRuntime {
+    return target instanceof LambdaRuntime ? target : new LambdaRuntime(target, options)
+  }
+
+  /** True once an invocation has started the service in this container. */
+  get isInitialised(): boolean {
+    return this.instance?.isRunning ?? false
+  }
+
+  /** The running service instance; the first call starts it, later calls reuse it. */
+  ready(): Promise<ServiceInstance> {
+    if (this.state !== 'open') {
+      return Promise.reject(new BridgeUnavailableError('the Lambda runtime was closed (SIGTERM or close())'))
+    }
+    if (this.instance?.isRunning) return Promise.resolve(this.instance)
+    this.starting ??= this.start().finally(() => {
+      this.starting = undefined // after a failure, the next invocation tries again
+    })
+    return this.starting
+  }
+
+  /** Stops the service (waiting for handlers in flight), then the function's bridges. */
+  close(): Promise<void> {
+    this.closing ??= this.stop()
+    return this.closing
+  }
+
+  private async start(): Promise<ServiceInstance> {
+    await this.bridge.connectOutgoing()
+    if (!this.bridgeStarted) {
+      await this.bridge.start()
+      this.bridgeStarted = true
+    }
+    this.instance ??= await this.service.getInstance(this.bridge, this.options.instance)
+    await this.instance.start()
+    if (this.options.closeOnSigterm ?? true) {
+      process.removeListener('SIGTERM', this.onSigterm)
+      process.once('SIGTERM', this.onSigterm)
+    }
+    this.bridge.logger.debug({ service: this.service.definition.name }, 'function initialised')
+    return this.instance
+  }
+
+  private async stop(): Promise<void> {
+    this.state = 'closing'
+    process.removeListener('SIGTERM', this.onSigterm)
+    await this.starting?.catch(() => undefined)
+    await this.instance?.stop()
+    // Never initialised: nothing was started, so nothing is stopped.
+    if (this.bridgeStarted) await this.bridge.stop()
+    this.state = 'closed'
+  }
+
+  private async shutDownOnSignal(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.shutdownTimeoutMs ?? 400)
+    })
+    try {
+      await Promise.race([this.close(), timeout])
+    } catch (error) {
+      this.bridge.logger.error({ err: error }, 'closing the function on SIGTERM failed')
+    } finally {
+      clearTimeout(timer)
+    }
+    // Without other listeners, SIGTERM's default (ending the process) is what the sender expects.
+    if (process.listenerCount('SIGTERM') === 0) process.kill(process.pid, 'SIGTERM')
+  }
+}

@@ -1,0 +1,37 @@
+import type { Logger } from '@conduit/core'
+import type { EventBridgeEvent } from 'aws-lambda'
+import { type EventNaming, envelopeFromValue, type RecordOrigin } from './inboundEnvelope.js'
+import type { LambdaBridge } from './LambdaBridge.js'
+import { deliverRecord, RecordDeliveryError } from './recordDelivery.js'
+
+export type AnyEventBridgeEvent = EventBridgeEvent<string, unknown>
+
+/** True for an event an EventBridge rule sent to the function. */
+export function isEventBridgeEvent(event: unknown): event is AnyEventBridgeEvent {
+  const candidate = event as Partial<AnyEventBridgeEvent> | null
+  return typeof candidate?.['detail-type'] === 'string' && candidate !== null && 'detail' in candidate
+}
+
+/**
+ * Delivers the event: `detail-type` names it (else the eventName option), `detail` is the
+ * payload, or a whole envelope / CloudEvent. EventBridge invokes asynchronously: a failure is
+ * thrown, so Lambda retries it and then sends it to the on-failure destination / DLQ.
+ */
+export async function handleEventBridgeEvent(
+  event: AnyEventBridgeEvent,
+  bridge: LambdaBridge,
+  logger: Logger,
+  naming: EventNaming,
+): Promise<void> {
+  const time = Date.parse(event.time)
+  const origin: RecordOrigin = {
+    id: event.id,
+    source: event.source || 'aws:events',
+    time: Number.isNaN(time) ? undefined : time,
+    eventName: event['detail-type'],
+  }
+  const result = await deliverRecord(bridge, logger, origin, 1, () =>
+    envelopeFromValue(event, origin, naming),
+  )
+  if (!result.ok) throw new RecordDeliveryError([{ recordId: event.id, reason: result.reason }])
+}

@@ -1,0 +1,130 @@
+import { BridgeUnavailableError, type Logger, type Service, type ServiceDefinition } from '@conduit/core'
+import {
+  CORRELATION_HEADER,
+  correlationIdOf,
+  createGateway,
+  type GatewayOptions,
+  toErrorReply,
+} from '@conduit/http'
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResult,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+  LambdaFunctionURLEvent,
+} from 'aws-lambda'
+import { handle } from 'hono/aws-lambda'
+import { LambdaRuntime, type LambdaRuntimeOptions } from './LambdaRuntime.js'
+
+/** API Gateway REST (payload 1.0), HTTP API (payload 2.0) and function URL events. */
+export type HttpEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2 | LambdaFunctionURLEvent
+export type HttpResult = APIGatewayProxyResult | APIGatewayProxyStructuredResultV2
+
+export interface HttpHandlerOptions
+  extends LambdaRuntimeOptions,
+    Omit<GatewayOptions, 'services' | 'bridge' | 'sse'> {
+  /**
+   * Definitions of other services whose HTTP commands this function also routes; they are
+   * invoked through the outgoing bridge. The function's own service is always served.
+   */
+  services?: readonly ServiceDefinition<any>[]
+  /**
+   * HTTP API paths carry the stage name unless the stage is `$default`; remove it so the
+   * gateway's routes match. Default true.
+   */
+  stripStage?: boolean
+}
+
+export interface HttpHandler {
+  (event: HttpEvent, context?: Context): Promise<HttpResult>
+  readonly runtime: LambdaRuntime
+  /** Stops the service and closes the bridges (also done on SIGTERM). */
+  close(): Promise<void>
+}
+
+/**
+ * A Lambda handler serving the service's commands through the HTTP gateway's routes: the same
+ * paths, status mapping, auth hook, body limit, OpenAPI document and docs page as
+ * `createGateway`, adapted to Lambda events by Hono's `hono/aws-lambda`. The gateway is built
+ * now (a configuration error fails the function's init); the service starts on first request.
+ */
+export function createHttpHandler(
+  target: Service | LambdaRuntime,
+  options: HttpHandlerOptions = {},
+): HttpHandler {
+  const runtime = LambdaRuntime.of(target, options)
+  const { services = [], stripStage = true, ...gatewayOptions } = options
+  const logger = options.logger ?? runtime.bridge.logger
+  const gateway = createLambdaGateway(
+    {
+      ...gatewayOptions,
+      services: [runtime.service.definition, ...services.filter((s) => s !== runtime.service.definition)],
+      bridge: runtime.bridge,
+    },
+    logger,
+  )
+  const respond = handle(gateway)
+
+  const handler = async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
+    try {
+      await runtime.ready()
+    } catch (error) {
+      // No service to answer (e.g. the broker is unreachable): a gateway-shaped 503, not a crash.
+      return unavailable(event, error, logger)
+    }
+    const request = stripStage ? withoutStage(event) : event
+    return runtime.bridge.runInvocation(context, () => respond(request as never, context as never))
+  }
+  return Object.assign(handler, { runtime, close: () => runtime.close() })
+}
+
+/**
+ * The gateway reads Swagger UI's files from node_modules/swagger-ui-dist when it is created,
+ * which a bundled function (esbuild, `sam build`) does not ship. Unless `docs` was asked for
+ * explicitly, serve without the docs page then, instead of failing the function's init.
+ */
+function createLambdaGateway(options: GatewayOptions, logger: Logger) {
+  try {
+    return createGateway(options)
+  } catch (error) {
+    if (
+      options.docs !== undefined ||
+      options.openapi === false ||
+      !String(error).includes('swagger-ui-dist')
+    ) {
+      throw error
+    }
+    logger.warn('no docs page: swagger-ui-dist is not deployed with the function; /openapi.json is served')
+    return createGateway({ ...options, docs: false })
+  }
+}
+
+/** HTTP API events of a named stage carry it in `rawPath` (`/prod/api/...`). */
+function withoutStage(event: HttpEvent): HttpEvent {
+  if (!('rawPath' in event)) return event
+  const stage = event.requestContext.stage
+  if (!stage || stage === '$default') return event
+  const prefix = `/${stage}`
+  if (event.rawPath !== prefix && !event.rawPath.startsWith(`${prefix}/`)) return event
+  return { ...event, rawPath: event.rawPath.slice(prefix.length) || '/' }
+}
+
+function unavailable(event: HttpEvent, error: unknown, logger: Logger): HttpResult {
+  const headers = new Map(
+    Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value ?? undefined]),
+  )
+  const correlationId = correlationIdOf((name) => headers.get(name))
+  logger.error({ err: error, correlationId }, 'the function could not start its service')
+  const reply = toErrorReply(
+    new BridgeUnavailableError('The service could not start (its bridge is unreachable); try again'),
+    correlationId,
+    logger,
+  )
+  return {
+    statusCode: reply.status,
+    headers: { 'content-type': 'application/json', [CORRELATION_HEADER]: correlationId },
+    body: JSON.stringify(reply.body),
+    isBase64Encoded: false,
+  }
+}

@@ -1,0 +1,38 @@
+export {
+  EVENT_BUS_BRIDGE_NAME,
+  EVENT_BUS_MAX_ENTRY_BYTES,
+  EventBusBridge,
+  type EventBusBridgeOptions,
+  type PutEvents,
+  type PutEventsEntry,
+  type PutEventsResult,
+} from './EventBusBridge.js'
+export type { AnyEventBridgeEvent } from './eventbridge.js'
+export {
+  createEventHandler,
+  type EventHandler,
+  type EventHandlerOptions,
+  type SourceEvent,
+} from './events.js'
+export {
+  createHttpHandler,
+  type HttpEvent,
+  type HttpHandler,
+  type HttpHandlerOptions,
+  type HttpResult,
+} from './http.js'
+export {
+  DEFAULT_EVENT_NAME_ATTRIBUTE,
+  type EventNaming,
+  envelopeFromBody,
+  envelopeFromValue,
+  type RecordOrigin,
+} from './inboundEnvelope.js'
+export { DEADLINE_MARGIN_MS, type InvocationClock, LambdaBridge } from './LambdaBridge.js'
+export { LambdaRuntime, type LambdaRuntimeOptions } from './LambdaRuntime.js'
+export {
+  LAMBDA_BRIDGE_NAME,
+  type OutgoingBridge,
+  type SubscriptionOutcome,
+} from './LambdaTransport.js'
+export { RecordDeliveryError, type RecordResult } from './recordDelivery.js'
