@@ -5,7 +5,9 @@ import { createBridge } from './bridge.js'
  * Runs the given services in this process on the bridge from CONDUIT_BRIDGE, until SIGINT or
  * SIGTERM; then stops them (each waits for its handlers in flight) and the bridge.
  */
-export async function runServices(services: Service[]): Promise<{ bridge: EventBridge; instances: ServiceInstance[] }> {
+export async function runServices(
+  services: Service[],
+): Promise<{ bridge: EventBridge; instances: ServiceInstance[] }> {
   const bridge = createBridge()
   await bridge.start()
   const instances: ServiceInstance[] = []

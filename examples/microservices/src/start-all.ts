@@ -11,7 +11,9 @@ const processes = [
   new ServiceProcess('gateway', 'gateway-process', env),
 ]
 await Promise.all(processes.map((child) => child.ready))
-console.info(`microservices ready over ${env.CONDUIT_BRIDGE}; gateway on http://127.0.0.1:${process.env.PORT ?? 3000}/docs`)
+console.info(
+  `microservices ready over ${env.CONDUIT_BRIDGE}; gateway on http://127.0.0.1:${process.env.PORT ?? 3000}/docs`,
+)
 const stopAll = async () => {
   await Promise.all(processes.map((child) => child.stop()))
   process.exit(0)

@@ -11,7 +11,10 @@ const env = { CONDUIT_BRIDGE: 'nats', CONDUIT_PREFIX: prefix, NATS_ACK_WAIT_MS: 
 const POLL = { timeout: 60_000, interval: 100 }
 
 describe('microservices over NATS', () => {
-  const users = [new ServiceProcess('user-1', 'user-process', env), new ServiceProcess('user-2', 'user-process', env)]
+  const users = [
+    new ServiceProcess('user-1', 'user-process', env),
+    new ServiceProcess('user-2', 'user-process', env),
+  ]
   const emails = [
     new ServiceProcess('email-1', 'email-process', env),
     new ServiceProcess('email-2', 'email-process', env),
@@ -28,7 +31,8 @@ describe('microservices over NATS', () => {
     await Promise.all([...users, ...emails].map((child) => child.stop()))
     const nc = await connect({ servers: '127.0.0.1:4222' })
     const jsm = await nc.jetstreamManager()
-    for (const stream of [`${prefix}_events`, `${prefix}_dead_letters`]) await jsm.streams.delete(stream).catch(() => false)
+    for (const stream of [`${prefix}_events`, `${prefix}_dead_letters`])
+      await jsm.streams.delete(stream).catch(() => false)
     await nc.close()
   })
 
@@ -42,7 +46,9 @@ describe('microservices over NATS', () => {
   it('100 registered users get exactly 100 welcome mails, the work shared by both instances of each service', async () => {
     const userIds = await register(0, 100)
     expect(new Set(userIds).size).toBe(100)
-    await expect.poll(() => [...mailsByUser(emails).values()].reduce((a, b) => a + b, 0), POLL).toBeGreaterThanOrEqual(100)
+    await expect
+      .poll(() => [...mailsByUser(emails).values()].reduce((a, b) => a + b, 0), POLL)
+      .toBeGreaterThanOrEqual(100)
     const mails = mailsByUser(emails)
     expect([...mails.keys()].sort()).toEqual([...userIds].sort())
     expect([...mails.values()].every((count) => count === 1)).toBe(true)
@@ -59,12 +65,12 @@ describe('microservices over NATS', () => {
     await expect.poll(() => victim.count('welcome mail sent') - victimBefore, POLL).toBeGreaterThanOrEqual(3)
     await victim.stop('SIGKILL')
     const userIds = await registering
-    await expect
-      .poll(() => userIds.filter((userId) => !mailsByUser(emails).has(userId)).length, POLL)
-      .toBe(0)
+    await expect.poll(() => userIds.filter((userId) => !mailsByUser(emails).has(userId)).length, POLL).toBe(0)
     const mails = mailsByUser(emails)
     const duplicates = userIds.filter((userId) => (mails.get(userId) ?? 0) > 1).length
-    console.info(`[microservices/nats] kill -9 run: 100 users, 0 lost, ${duplicates} duplicate mail(s) (at-least-once)`)
+    console.info(
+      `[microservices/nats] kill -9 run: 100 users, 0 lost, ${duplicates} duplicate mail(s) (at-least-once)`,
+    )
     expect(userIds.every((userId) => !before.has(userId))).toBe(true)
   })
 })

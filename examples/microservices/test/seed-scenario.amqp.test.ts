@@ -21,7 +21,9 @@ async function runOnAmqp(layout: { label: string; script: ProcessScript }[]) {
     await Promise.all(processes.map((child) => child.ready))
     await client.start()
     const userIds = await registerUsers(client, 0, 100)
-    await expect.poll(() => [...mailsByUser(processes).values()].reduce((a, b) => a + b, 0), POLL).toBeGreaterThanOrEqual(100)
+    await expect
+      .poll(() => [...mailsByUser(processes).values()].reduce((a, b) => a + b, 0), POLL)
+      .toBeGreaterThanOrEqual(100)
     const mails = mailsByUser(processes)
     expect([...mails.keys()].sort()).toEqual([...userIds].sort())
     expect([...mails.values()].every((count) => count === 1)).toBe(true)
@@ -41,7 +43,9 @@ describe('seed scenario: from monolith to microservices by one line', () => {
     const monolith = await startMonolith()
     try {
       const userIds = await registerUsers(monolith.eventBridge, 0, 100)
-      await expect.poll(async () => (await listSentMails(monolith.emailService.stores.state)).length, POLL).toBe(100)
+      await expect
+        .poll(async () => (await listSentMails(monolith.emailService.stores.state)).length, POLL)
+        .toBe(100)
       const mails = await listSentMails(monolith.emailService.stores.state)
       expect(mails.map((mail) => mail.userId).sort()).toEqual([...userIds].sort())
     } finally {
@@ -68,7 +72,9 @@ describe('seed scenario: from monolith to microservices by one line', () => {
       { label: 'email-2', script: 'email-process' },
     ])
     const [user1, user2, email1, email2] = processes
-    for (const child of [user1!, user2!]) expect(child.count('user registered'), child.label).toBeGreaterThan(0)
-    for (const child of [email1!, email2!]) expect(child.count('welcome mail sent'), child.label).toBeGreaterThan(0)
+    for (const child of [user1!, user2!])
+      expect(child.count('user registered'), child.label).toBeGreaterThan(0)
+    for (const child of [email1!, email2!])
+      expect(child.count('welcome mail sent'), child.label).toBeGreaterThan(0)
   })
 })

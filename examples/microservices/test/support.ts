@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { withBrokerChannel } from '@conduit/amqp/testing'
 import type { EventBridge } from '@conduit/core'
 import { registerNewUser } from '@conduit/example-monolith/user/definition'
-import { withBrokerChannel } from '@conduit/amqp/testing'
 
 const run = promisify(execFile)
 
