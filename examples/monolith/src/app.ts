@@ -1,5 +1,8 @@
 import { DefaultEventBridge, type EventBridge, type ServiceInstance } from '@conduit/core'
+import { createGateway, type ServedGateway, serveGateway } from '@conduit/http'
+import { emailV1 } from './email/definition.js'
 import { emailV1Service } from './email/service.js'
+import { userV1 } from './user/definition.js'
 import { userV1Service } from './user/service.js'
 
 export interface Monolith {
@@ -38,4 +41,13 @@ export async function startMonolith(): Promise<Monolith> {
     await eventBridge.stop()
     throw error
   }
+}
+
+/**
+ * Serves the monolith's commands over HTTP: routes, OpenAPI document and docs page come from the
+ * definitions alone (`/api/v1/user/users`, `/openapi.json`, `/docs`).
+ */
+export async function serveMonolithOverHttp(monolith: Monolith, port = 3000): Promise<ServedGateway> {
+  const app = createGateway({ services: [userV1, emailV1], bridge: monolith.eventBridge })
+  return serveGateway(app, { port })
 }

@@ -1,4 +1,4 @@
-import { startMonolith } from './app.js'
+import { serveMonolithOverHttp, startMonolith } from './app.js'
 import { listSentMails } from './email/service.js'
 import { getUser, registerNewUser } from './user/definition.js'
 
@@ -6,10 +6,8 @@ const monolith = await startMonolith()
 const { eventBridge, emailService } = monolith
 const log = eventBridge.logger.child({ component: 'main' })
 
-// ─── HTTP gateway ────────────────────────────────────────────────────────────────────────────
-// Place for @conduit/http (createGateway / serveGateway): it needs only the definitions in
-// ./user/definition.ts and ./email/definition.ts and this eventBridge. Not wired yet.
-// ─────────────────────────────────────────────────────────────────────────────────────────────
+// The HTTP gateway: the commands that opted into HTTP, with OpenAPI and a docs page.
+const gateway = await serveMonolithOverHttp(monolith, Number(process.env.PORT ?? 3000))
 
 // The flow: register a demo user, read it back, then wait for the welcome mail the email
 // service sends when it sees user.registered.
@@ -28,10 +26,10 @@ const welcomeMail = await waitFor(async () => {
 }, 5_000)
 log.info({ mail: welcomeMail }, 'demo: the email service recorded the welcome mail')
 
-log.info('running; press Ctrl+C to stop')
-
-// Nothing else holds the event loop open until the HTTP gateway listens.
-const keepAlive = setInterval(() => undefined, 2 ** 30)
+log.info(
+  { docs: `${gateway.url}/docs`, openapi: `${gateway.url}/openapi.json` },
+  `running; try: curl -X POST ${gateway.url}/api/v1/user/users -H 'content-type: application/json' -d '{"name":"Grace","email":"grace@example.org"}'  (Ctrl+C stops)`,
+)
 let shuttingDown = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -41,14 +39,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     }
     shuttingDown = true
     log.info({ signal }, 'stopping')
-    clearInterval(keepAlive)
-    monolith.stop().then(
-      () => log.info('stopped'),
-      (error: unknown) => {
-        log.error({ err: error }, 'stop failed')
-        process.exitCode = 1
-      },
-    )
+    gateway
+      .close()
+      .then(() => monolith.stop())
+      .then(
+        () => log.info('stopped'),
+        (error: unknown) => {
+          log.error({ err: error }, 'stop failed')
+          process.exitCode = 1
+        },
+      )
   })
 }
 

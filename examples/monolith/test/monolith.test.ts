@@ -1,6 +1,6 @@
 import { HandledError, isConduitError, ValidationError } from '@conduit/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Monolith, startMonolith } from '../src/app.js'
+import { type Monolith, serveMonolithOverHttp, startMonolith } from '../src/app.js'
 import type { SentMail } from '../src/email/definition.js'
 import { listSentMails } from '../src/email/service.js'
 import { getUser, registerNewUser } from '../src/user/definition.js'
@@ -80,5 +80,35 @@ describe('the monolith example (user v1 + email v1 on DefaultEventBridge)', () =
 
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(await listSentMails(emailService.stores.state)).toEqual([])
+  })
+})
+
+describe('the monolith over HTTP', () => {
+  it('registers a user with POST, reads it back with GET and serves its OpenAPI document', async () => {
+    const monolith = await startMonolith()
+    const gateway = await serveMonolithOverHttp(monolith, 0)
+    try {
+      const created = await fetch(`${gateway.url}/api/v1/user/users`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Grace', email: 'grace@example.org' }),
+      })
+      expect(created.status).toBe(201)
+      const { userId } = (await created.json()) as { userId: string }
+      const read = await fetch(`${gateway.url}/api/v1/user/users/${userId}`)
+      expect(read.status).toBe(200)
+      expect(await read.json()).toMatchObject({ userId, name: 'Grace' })
+      const missing = await fetch(`${gateway.url}/api/v1/user/users/nobody`)
+      expect(missing.status).toBe(404)
+      const openapi = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as {
+        openapi: string
+        paths: object
+      }
+      expect(openapi.openapi).toMatch(/^3\.1/)
+      expect(Object.keys(openapi.paths)).toContain('/api/v1/user/users')
+    } finally {
+      await gateway.close()
+      await monolith.stop()
+    }
   })
 })
