@@ -19,16 +19,17 @@ describe('microservices over NATS', () => {
     new ServiceProcess('email-1', 'email-process', env),
     new ServiceProcess('email-2', 'email-process', env),
   ]
+  const gateway = new ServiceProcess('gateway', 'gateway-process', { ...env, PORT: '0' })
   const client = new NatsBridge({ prefix })
 
   beforeAll(async () => {
-    await Promise.all([...users, ...emails].map((child) => child.ready))
+    await Promise.all([...users, ...emails, gateway].map((child) => child.ready))
     await client.start()
   })
 
   afterAll(async () => {
     await client.stop()
-    await Promise.all([...users, ...emails].map((child) => child.stop()))
+    await Promise.all([...users, ...emails, gateway].map((child) => child.stop()))
     const nc = await connect({ servers: '127.0.0.1:4222' })
     const jsm = await nc.jetstreamManager()
     for (const stream of [`${prefix}_events`, `${prefix}_dead_letters`])
@@ -72,5 +73,19 @@ describe('microservices over NATS', () => {
       `[microservices/nats] kill -9 run: 100 users, 0 lost, ${duplicates} duplicate mail(s) (at-least-once)`,
     )
     expect(userIds.every((userId) => !before.has(userId))).toBe(true)
+  })
+
+  it('the gateway, its own process, serves the user commands over HTTP in front of the remote services', async () => {
+    const url = String(gateway.lines.find((line) => line.msg === 'gateway listening')?.url)
+    const created = await fetch(`${url}/api/v1/user/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Via HTTP', email: 'http@example.org' }),
+    })
+    expect(created.status).toBe(201)
+    const { userId } = (await created.json()) as { userId: string }
+    await expect.poll(() => mailsByUser(emails).has(userId), POLL).toBe(true)
+    const docs = await fetch(`${url}/docs`)
+    expect(docs.status).toBe(200)
   })
 })
