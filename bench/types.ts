@@ -22,6 +22,8 @@ export interface BenchRow {
 
 export interface BenchSuite {
   name: string
+  /** optional: what the suite measures and how, printed above its baselines in docs/benchmarks.md */
+  description?: string
   /** true when the suite needs a broker that is not reachable; run.ts reports the reason */
   unavailable?(): Promise<string | undefined>
   run(): Promise<BenchRow[]>

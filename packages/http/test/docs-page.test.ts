@@ -64,7 +64,7 @@ describe('GET /docs in headless Chromium', () => {
         .toEqual(
           expect.arrayContaining([expect.stringContaining('user'), expect.stringContaining('billing')]),
         )
-      expect(await page.locator('.info .title').innerText()).toContain('Conduit test API')
+      expect(await page.locator('.info .title').textContent()).toContain('Conduit test API')
       expect(await page.locator('.btn.authorize').count()).toBe(1)
 
       await mkdir(artifacts, { recursive: true })

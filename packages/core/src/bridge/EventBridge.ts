@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api'
 import type { z } from 'zod'
 import { consumerGroupOf } from '../definitions/naming.js'
 import type {
@@ -36,6 +37,7 @@ import type {
   Transport,
   TransportListener,
 } from '../transport/port.js'
+import { SENT } from '../transport/sent.js'
 import { decodeInbound, newId } from './envelopes.js'
 import { InFlight } from './InFlight.js'
 import { PendingInvocations } from './PendingInvocations.js'
@@ -207,12 +209,14 @@ export class EventBridge {
   }
 
   /** Invokes by address, for callers that hold no definition (gateways, tools). */
-  async invokeAddress(
-    address: CommandAddress,
-    payload: unknown,
-    options: InvokeOptions = {},
-  ): Promise<unknown> {
-    this.assertRunning()
+  invokeAddress(address: CommandAddress, payload: unknown, options: InvokeOptions = {}): Promise<unknown> {
+    if (this.state !== 'running') {
+      try {
+        this.assertRunning()
+      } catch (error) {
+        return Promise.reject(error)
+      }
+    }
     const now = Date.now()
     let deadline = now + (options.timeout ?? this.defaultTimeout)
     if (options.deadline !== undefined && options.deadline < deadline) deadline = options.deadline
@@ -245,8 +249,13 @@ export class EventBridge {
           correlationId,
         }),
     )
-    this.transport.sendCommand(address, envelope).catch((error) => this.pending.reject(envelope.id, error))
+    const sent = this.transport.sendCommand(address, envelope)
+    if (sent !== SENT) sent.catch((error) => this.pending.reject(envelope.id, error))
     if (!span.isRecording() && !this.instruments.active) return response
+    return this.observed(response, span, address, now)
+  }
+
+  private async observed(response: Promise<unknown>, span: Span, address: CommandAddress, now: number) {
     try {
       return await response
     } catch (error) {

@@ -1,58 +1,60 @@
 import type { ConduitError } from '../errors/errors.js'
+import { idSequence } from './envelopes.js'
 
 interface Waiter {
+  readonly key: string
   resolve(value: unknown): void
   reject(error: unknown): void
-  onTimeout: () => ConduitError
-  deadline: number
-  slot: number
+  readonly onTimeout: () => ConduitError
+  readonly deadline: number
+  /** position in `live` */
+  index: number
 }
 
-/** Deadlines are grouped in slots this long; a call times out at most this much late. */
-const SLOT_MS = 10
+const SLOT_COUNT = 1 << 16
+const SLOT_MASK = SLOT_COUNT - 1
+/** the sweep runs this often; a call times out at most this much late */
+const SWEEP_MS = 10
 
 /**
- * Invocations awaiting a response, by reply key. Each entry is removed exactly once: on
- * response, on timeout, or when the bridge stops. Deadlines live in 10 ms slots swept by one
- * timer, instead of a timer per call: a timer costs more than the rest of an in-memory call.
+ * Invocations awaiting a response, by reply key. Keys this process made (newId) are found in an
+ * array slot indexed by their counter, others in a Map; every live waiter also sits in a dense
+ * array (swap-remove) that one timer sweeps for passed deadlines. No hashing of fresh keys and
+ * no timer per call on the hot path.
  */
 export class PendingInvocations {
-  private readonly waiters = new Map<string, Waiter>()
-  private readonly slots = new Map<number, Set<string>>()
+  private readonly slots: (Waiter | undefined)[] = new Array<Waiter | undefined>(SLOT_COUNT).fill(undefined)
+  private readonly others = new Map<string, Waiter>()
+  private readonly live: Waiter[] = []
   private sweeper: NodeJS.Timeout | undefined
-  private sweptUpTo = 0
 
   get size(): number {
-    return this.waiters.size
+    return this.live.length
   }
 
   has(key: string): boolean {
-    return this.waiters.has(key)
+    return this.find(key) !== undefined
   }
 
-  /** Registers a waiter; `onTimeout` builds the error when `timeoutMs` passes first. */
   wait<T>(key: string, timeoutMs: number, onTimeout: () => ConduitError): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const deadline = Date.now() + timeoutMs
-      const slot = Math.ceil(deadline / SLOT_MS)
-      let keys = this.slots.get(slot)
-      if (!keys) {
-        keys = new Set()
-        this.slots.set(slot, keys)
-      }
-      keys.add(key)
-      this.waiters.set(key, {
+      const waiter: Waiter = {
+        key,
         resolve: resolve as (value: unknown) => void,
         reject,
         onTimeout,
-        deadline,
-        slot,
-      })
-      if (this.sweeper === undefined) this.startSweeping()
+        deadline: Date.now() + timeoutMs,
+        index: this.live.length,
+      }
+      this.live.push(waiter)
+      const sequence = idSequence(key)
+      if (sequence >= 0 && this.slots[sequence & SLOT_MASK] === undefined)
+        this.slots[sequence & SLOT_MASK] = waiter
+      else this.others.set(key, waiter)
+      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS)
     })
   }
 
-  /** A response that arrives at or after the deadline is a timeout, even before the sweep sees it. */
   resolve(key: string, value: unknown): boolean {
     const waiter = this.take(key)
     if (waiter === undefined) return false
@@ -68,41 +70,48 @@ export class PendingInvocations {
   }
 
   rejectAll(makeError: () => ConduitError): void {
-    for (const key of [...this.waiters.keys()]) this.reject(key, makeError())
+    for (const waiter of [...this.live]) this.reject(waiter.key, makeError())
+  }
+
+  private find(key: string): Waiter | undefined {
+    const sequence = idSequence(key)
+    if (sequence >= 0) {
+      const waiter = this.slots[sequence & SLOT_MASK]
+      if (waiter?.key === key) return waiter
+    }
+    return this.others.get(key)
   }
 
   private take(key: string): Waiter | undefined {
-    const waiter = this.waiters.get(key)
-    if (waiter === undefined) return undefined
-    this.waiters.delete(key)
-    const keys = this.slots.get(waiter.slot)
-    keys?.delete(key)
-    if (keys?.size === 0) this.slots.delete(waiter.slot)
-    if (this.waiters.size === 0) this.stopSweeping()
+    const sequence = idSequence(key)
+    let waiter: Waiter | undefined
+    if (sequence >= 0 && this.slots[sequence & SLOT_MASK]?.key === key) {
+      waiter = this.slots[sequence & SLOT_MASK]
+      this.slots[sequence & SLOT_MASK] = undefined
+    } else {
+      waiter = this.others.get(key)
+      if (waiter === undefined) return undefined
+      this.others.delete(key)
+    }
+    const last = this.live.pop()!
+    if (last !== waiter) {
+      this.live[waiter!.index] = last
+      last.index = waiter!.index
+    }
+    if (this.live.length === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper)
+      this.sweeper = undefined
+    }
     return waiter
   }
 
-  private startSweeping(): void {
-    this.sweptUpTo = Math.floor(Date.now() / SLOT_MS)
-    this.sweeper = setInterval(() => this.sweep(), SLOT_MS)
-  }
-
-  private stopSweeping(): void {
-    clearInterval(this.sweeper)
-    this.sweeper = undefined
-  }
-
-  /** Times out every waiter whose slot has passed. */
   private sweep(): void {
-    const now = Math.floor(Date.now() / SLOT_MS)
-    for (let slot = this.sweptUpTo + 1; slot <= now; slot++) {
-      const keys = this.slots.get(slot)
-      if (!keys) continue
-      for (const key of [...keys]) {
-        const waiter = this.take(key)
-        waiter?.reject(waiter.onTimeout())
+    const now = Date.now()
+    for (let i = this.live.length - 1; i >= 0; i--) {
+      const waiter = this.live[i]
+      if (waiter !== undefined && waiter.deadline <= now && this.take(waiter.key) !== undefined) {
+        waiter.reject(waiter.onTimeout())
       }
     }
-    this.sweptUpTo = now
   }
 }

@@ -12,6 +12,13 @@ export function newId(): string {
   return `${ID_PREFIX}-${(++idCounter).toString(36)}`
 }
 
+/** The counter behind an id this process made with newId(), or -1 for any other id. */
+export function idSequence(id: string): number {
+  if (id.length <= ID_PREFIX.length + 1 || !id.startsWith(ID_PREFIX)) return -1
+  const sequence = Number.parseInt(id.slice(ID_PREFIX.length + 1), 36)
+  return Number.isSafeInteger(sequence) ? sequence : -1
+}
+
 export function responseEnvelope(
   command: Envelope,
   payload: unknown,

@@ -1,6 +1,7 @@
 import { EventBridge, type EventBridgeOptions } from '../bridge/EventBridge.js'
 import { type BridgeCapabilities, supported } from '../transport/capabilities.js'
 import type { Transport, TransportHost } from '../transport/port.js'
+import { SENT } from '../transport/sent.js'
 import { MemoryBroker } from './MemoryBroker.js'
 
 export const MEMORY_BRIDGE_NAME = 'memory'
@@ -38,15 +39,25 @@ export function createMemoryTransport(broker: MemoryBroker): Transport {
     },
     isReady: () => connected,
     isHealthy: () => connected,
-    async sendCommand(address, command) {
-      broker.sendCommand(address, command, host!.instanceId)
+    sendCommand(address, command) {
+      try {
+        broker.sendCommand(address, command, host!.instanceId)
+        return SENT
+      } catch (error) {
+        return Promise.reject(error)
+      }
     },
     async listenCommands(address, receive) {
       const remove = broker.addCommandReceiver(address, receive)
       return { close: async () => remove() }
     },
-    async publishEvent(event) {
-      broker.publishEvent(event.eventName!, event)
+    publishEvent(event) {
+      try {
+        broker.publishEvent(event.eventName!, event)
+        return SENT
+      } catch (error) {
+        return Promise.reject(error)
+      }
     },
     async listenEvents(spec, receive) {
       const remove = broker.addEventReceiver(spec, receive)

@@ -11,6 +11,7 @@ import type {
 } from '../transport/port.js'
 
 const RESOLVED = Promise.resolve()
+const addressKeys = new WeakMap<CommandAddress, string>()
 
 interface CommandRoute {
   receivers: CommandReceiver[]
@@ -55,7 +56,12 @@ export class MemoryBroker {
   }
 
   sendCommand(address: CommandAddress, raw: RawMessage, replyTo: string): void {
-    const route = this.commandRoutes.get(commandAddressKey(address))
+    let key = addressKeys.get(address)
+    if (key === undefined) {
+      key = commandAddressKey(address)
+      addressKeys.set(address, key)
+    }
+    const route = this.commandRoutes.get(key)
     if (!route || route.receivers.length === 0) {
       throw new NoHandlerError(`No handler for ${commandAddressKey(address)} on the memory bridge`)
     }
@@ -69,7 +75,10 @@ export class MemoryBroker {
   private replySenderFor(replyTo: string): (response: Envelope) => Promise<void> {
     let sender = this.replySenders.get(replyTo)
     if (!sender) {
-      sender = async (response) => this.replyRoutes.get(replyTo)?.(response)
+      sender = (response) => {
+        this.replyRoutes.get(replyTo)?.(response)
+        return RESOLVED
+      }
       this.replySenders.set(replyTo, sender)
     }
     return sender

@@ -1,0 +1,110 @@
+import os from 'node:os'
+import type { BenchRow } from '../types.js'
+
+/** A row as reported: the suite's measurement plus what run.ts derived from it. */
+export interface RowResult extends BenchRow {
+  /** conduit / baseline, when there is a positive baseline */
+  ratio?: number
+  /** undefined when the row has no target */
+  pass?: boolean
+  /** why it failed, e.g. 'ratio 0.31 < 0.4' */
+  verdict?: string
+}
+
+export type SuiteStatus = 'ran' | 'unavailable' | 'crashed' | 'not selected'
+
+export interface SuiteResult {
+  name: string
+  status: SuiteStatus
+  /** unavailable / crashed / not selected: why */
+  reason?: string
+  description?: string
+  durationMs?: number
+  rows: RowResult[]
+}
+
+export interface Machine {
+  node: string
+  platform: string
+  arch: string
+  cpuModel: string
+  cores: number
+  memoryGiB: number
+  /** 1, 5 and 15 minute load averages when the run started: a busy machine skews absolute numbers */
+  loadAverage: number[]
+}
+
+export interface RunResult {
+  date: string
+  /** suite names given on the command line; empty means all */
+  filter: string[]
+  machine: Machine
+  suites: SuiteResult[]
+}
+
+export function describeMachine(): Machine {
+  const cpus = os.cpus()
+  return {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    arch: os.arch(),
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
+  }
+}
+
+/** Derives ratio and pass/fail from a row's target. Several target fields must all hold. */
+export function evaluate(row: BenchRow): RowResult {
+  const result: RowResult = { ...row }
+  const { baseline, conduit, target } = row
+  if (baseline !== undefined && Number.isFinite(baseline) && baseline > 0) result.ratio = conduit / baseline
+  if (!target) return result
+  const failures: string[] = []
+  if (!Number.isFinite(conduit)) failures.push(`no valid measurement (${conduit})`)
+  const { ratio } = result
+  if (target.minRatio !== undefined) {
+    if (ratio === undefined) failures.push('no baseline to compare with')
+    else if (!(ratio >= target.minRatio)) failures.push(`ratio ${ratio.toFixed(2)} < ${target.minRatio}`)
+  }
+  if (target.maxRatio !== undefined) {
+    if (ratio === undefined) failures.push('no baseline to compare with')
+    else if (!(ratio <= target.maxRatio)) failures.push(`ratio ${ratio.toFixed(2)} > ${target.maxRatio}`)
+  }
+  if (target.max !== undefined && !(conduit <= target.max)) {
+    failures.push(`${formatNumber(conduit)} ${row.unit} > ${target.max} ${row.unit}`)
+  }
+  result.pass = failures.length === 0
+  if (failures.length > 0) result.verdict = failures.join('; ')
+  return result
+}
+
+/** Human-sized numbers: thousands separators for big ones, three significant digits for small ones. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value)
+  const abs = Math.abs(value)
+  if (abs >= 1000) return Math.round(value).toLocaleString('en-US')
+  if (abs >= 100) return value.toFixed(0)
+  if (abs >= 10) return value.toFixed(1)
+  if (abs === 0) return '0'
+  return value.toPrecision(3)
+}
+
+export function formatTarget(row: BenchRow): string {
+  const { target } = row
+  if (!target) return ''
+  const parts: string[] = []
+  if (target.minRatio !== undefined) parts.push(`≥ ${target.minRatio}× baseline`)
+  if (target.maxRatio !== undefined) parts.push(`≤ ${target.maxRatio}× baseline`)
+  if (target.max !== undefined) parts.push(`≤ ${target.max} ${row.unit}`)
+  return parts.join(', ')
+}
+
+export function formatRatio(row: RowResult): string {
+  return row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}×`
+}
+
+export function formatValue(value: number | undefined, unit: string): string {
+  return value === undefined ? '' : `${formatNumber(value)} ${unit}`
+}
