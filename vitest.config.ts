@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config'
+import { PlainSummaryReporter } from './vitest.summary.js'
 
 // One vitest project per package/example: each runs in its own worker pool slot,
 // so broker-backed suites of different bridges run in parallel with each other.
 export default defineConfig({
   test: {
     projects: ['packages/*', 'examples/*'],
+    reporters: ['default', new PlainSummaryReporter()],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     env: { CONDUIT_LOG_LEVEL: 'silent' },
