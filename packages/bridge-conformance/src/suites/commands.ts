@@ -1,8 +1,7 @@
 import { BridgeUnavailableError, isConduitError } from '@conduit/core'
-import { expect, it } from 'vitest'
+import { expect } from 'vitest'
 import * as d from '../fixtures/definitions.js'
 import { calcService } from '../fixtures/services.js'
-import type { ConformanceWorld } from '../world.js'
 
 import type { WorldTest } from './types.js'
 
