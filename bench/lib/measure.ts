@@ -87,3 +87,47 @@ export async function sizeTrial(
   const count = Math.round((probe * targetMs) / elapsed)
   return Math.max(probe, Math.min(max, count))
 }
+
+export const rate = (count: number, elapsedMs: number) => (count * 1000) / elapsedMs
+
+/** `min–max` of a set of rates, for a row's note. */
+export const spread = (rates: number[]) =>
+  `${Math.round(Math.min(...rates)).toLocaleString('en-US')}–${Math.round(Math.max(...rates)).toLocaleString('en-US')}`
+
+export interface AlternatingOptions {
+  trials: number
+  trialMs: number
+  /** smallest operation count a trial is sized from */
+  minCount: number
+}
+
+/**
+ * Median rate over trials of the two sides in ABBA order (conduit, baseline, baseline, conduit,
+ * ...): on a shared machine the load drifts, and this order makes a steady drift hit both alike.
+ * Process CPU per operation is reported too: it is steadier than the rate under shared load.
+ */
+export async function alternatingTrials(
+  sides: { conduit: (n: number) => Promise<number>; baseline: (n: number) => Promise<number> },
+  options: AlternatingOptions,
+) {
+  const counts = {
+    conduit: await sizeTrial(sides.conduit, options.minCount, options.trialMs),
+    baseline: await sizeTrial(sides.baseline, options.minCount, options.trialMs),
+  }
+  const trials = { conduit: [] as number[], baseline: [] as number[] }
+  const cpuMicros = { conduit: 0, baseline: 0 }
+  for (let trial = 0; trial < options.trials; trial++) {
+    const order = trial % 2 === 0 ? (['conduit', 'baseline'] as const) : (['baseline', 'conduit'] as const)
+    for (const side of order) {
+      collectGarbage()
+      const cpu = process.cpuUsage()
+      trials[side].push(rate(counts[side], await sides[side](counts[side])))
+      const used = process.cpuUsage(cpu)
+      cpuMicros[side] += used.user + used.system
+    }
+  }
+  const perOp = (side: 'conduit' | 'baseline') =>
+    (cpuMicros[side] / (counts[side] * options.trials)).toFixed(0)
+  const cpuNote = `process CPU per op: conduit ${perOp('conduit')} µs, baseline ${perOp('baseline')} µs`
+  return { conduit: median(trials.conduit), baseline: median(trials.baseline), trials, cpuNote }
+}

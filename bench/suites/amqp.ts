@@ -6,22 +6,23 @@ import {
   uniquePrefix,
 } from '../../packages/amqp/src/testing.js'
 import {
-  collectGarbage,
+  accountV1,
+  deposit,
+  depositCommand,
+  depositInput,
+  depositMade,
+  depositOutput,
+  SAMPLE,
+} from '../lib/deposit.js'
+import {
+  alternatingTrials,
   concurrently,
   DeliveryCounter,
-  median,
   percentile,
   sequentialLatencies,
-  sizeTrial,
+  spread,
 } from '../lib/measure.js'
-import {
-  createService,
-  defineEvent,
-  defineService,
-  handleCommand,
-  handleSubscription,
-  z,
-} from '../lib/workspace.js'
+import { createService, defineService, handleCommand, handleSubscription } from '../lib/workspace.js'
 import type { BenchRow, BenchSuite } from '../types.js'
 
 // Conduit over RabbitMQ beside plain amqplib doing the same work against the same broker, in
@@ -35,56 +36,11 @@ const TRIALS = 10
 const TRIAL_MS = 500
 const LATENCY_CALLS = 3_000
 
-const depositInput = z.object({ accountId: z.string().min(1), amount: z.number().int().positive() })
-const depositOutput = z.object({ accountId: z.string(), balance: z.number() })
-const depositMade = defineEvent(
-  'bench.account.deposited',
-  z.object({ accountId: z.string(), amount: z.number() }),
-)
-const deposit = async (input: z.output<typeof depositInput>) => ({
-  accountId: input.accountId,
-  balance: input.amount + 1,
-})
-const SAMPLE = { accountId: 'acc-42', amount: 100 }
-
-const accountV1 = defineService({ name: 'benchAccount', version: '1' })
-const depositCommand = accountV1.command('deposit', { input: depositInput, output: depositOutput })
 const ledgerV1 = defineService({ name: 'benchLedger', version: '1' })
 const recordDeposit = ledgerV1.subscription('record', { event: depositMade, delivery: 'durable' })
 
-const rate = (count: number, elapsedMs: number) => (count * 1000) / elapsedMs
-const spread = (rates: number[]) =>
-  `${Math.round(Math.min(...rates)).toLocaleString('en-US')}–${Math.round(Math.max(...rates)).toLocaleString('en-US')}`
-
-/**
- * Median rate over trials of the two sides in ABBA order (conduit, baseline, baseline, conduit,
- * ...): on a shared machine the load drifts, and this order makes a steady drift hit both alike.
- */
-async function alternating(sides: {
-  conduit: (n: number) => Promise<number>
-  baseline: (n: number) => Promise<number>
-}) {
-  const counts = {
-    conduit: await sizeTrial(sides.conduit, 2_000, TRIAL_MS),
-    baseline: await sizeTrial(sides.baseline, 2_000, TRIAL_MS),
-  }
-  const trials = { conduit: [] as number[], baseline: [] as number[] }
-  // Process CPU per operation is steadier than the rate when other work shares the machine.
-  const cpuMicros = { conduit: 0, baseline: 0 }
-  for (let trial = 0; trial < TRIALS; trial++) {
-    const order = trial % 2 === 0 ? (['conduit', 'baseline'] as const) : (['baseline', 'conduit'] as const)
-    for (const side of order) {
-      collectGarbage()
-      const cpu = process.cpuUsage()
-      trials[side].push(rate(counts[side], await sides[side](counts[side])))
-      const used = process.cpuUsage(cpu)
-      cpuMicros[side] += used.user + used.system
-    }
-  }
-  const perOp = (side: 'conduit' | 'baseline') => (cpuMicros[side] / (counts[side] * TRIALS)).toFixed(0)
-  const cpuNote = `process CPU per op: conduit ${perOp('conduit')} µs, baseline ${perOp('baseline')} µs`
-  return { conduit: median(trials.conduit), baseline: median(trials.baseline), trials, cpuNote }
-}
+const alternating = (sides: Parameters<typeof alternatingTrials>[0]) =>
+  alternatingTrials(sides, { trials: TRIALS, trialMs: TRIAL_MS, minCount: 2000 })
 
 /** Plain amqplib RPC: a server consuming one queue (ack after reply), a client on direct reply-to. */
 async function startRawRpc(queue: string) {

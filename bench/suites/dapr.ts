@@ -2,15 +2,9 @@ import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DaprBridge } from '../../packages/dapr/src/index.js'
 import { DaprEmulator } from '../../packages/dapr/test/emulator/index.js'
-import {
-  collectGarbage,
-  concurrently,
-  median,
-  percentile,
-  sequentialLatencies,
-  sizeTrial,
-} from '../lib/measure.js'
-import { createService, defineService, handleCommand, z } from '../lib/workspace.js'
+import { accountV1, deposit, depositCommand, depositInput, depositOutput, SAMPLE } from '../lib/deposit.js'
+import { alternatingTrials, concurrently, percentile, sequentialLatencies, spread } from '../lib/measure.js'
+import { createService, handleCommand } from '../lib/workspace.js'
 import type { BenchRow, BenchSuite } from '../types.js'
 
 // DaprBridge through the TEST EMULATOR (packages/dapr/test/emulator), not through daprd: it
@@ -26,38 +20,8 @@ const TRIAL_MS = 400
 const LATENCY_CALLS = 1_000
 const LABEL = "through the test emulator: measures the bridge's own overhead, not Dapr's"
 
-const depositInput = z.object({ accountId: z.string().min(1), amount: z.number().int().positive() })
-const depositOutput = z.object({ accountId: z.string(), balance: z.number() })
-const deposit = async (input: z.output<typeof depositInput>) => ({
-  accountId: input.accountId,
-  balance: input.amount + 1,
-})
-const SAMPLE = { accountId: 'acc-42', amount: 100 }
-const accountV1 = defineService({ name: 'benchAccount', version: '1' })
-const depositCommand = accountV1.command('deposit', { input: depositInput, output: depositOutput })
-
-const rate = (count: number, elapsedMs: number) => (count * 1000) / elapsedMs
-const spread = (rates: number[]) =>
-  `${Math.round(Math.min(...rates)).toLocaleString('en-US')}–${Math.round(Math.max(...rates)).toLocaleString('en-US')}`
-
-/** Median rate over alternating trials of the two sides, so drift on a shared machine hits both. */
-async function alternating(sides: {
-  conduit: (n: number) => Promise<number>
-  baseline: (n: number) => Promise<number>
-}) {
-  const counts = {
-    conduit: await sizeTrial(sides.conduit, 500, TRIAL_MS),
-    baseline: await sizeTrial(sides.baseline, 500, TRIAL_MS),
-  }
-  const trials = { conduit: [] as number[], baseline: [] as number[] }
-  for (let trial = 0; trial < TRIALS; trial++) {
-    for (const side of ['conduit', 'baseline'] as const) {
-      collectGarbage()
-      trials[side].push(rate(counts[side], await sides[side](counts[side])))
-    }
-  }
-  return { conduit: median(trials.conduit), baseline: median(trials.baseline), trials }
-}
+const alternating = (sides: Parameters<typeof alternatingTrials>[0]) =>
+  alternatingTrials(sides, { trials: TRIALS, trialMs: TRIAL_MS, minCount: 500 })
 
 /** A plain HTTP app behind its own sidecar: zod-parses the input, answers the zod-parsed output. */
 async function startRawApp(): Promise<Server> {

@@ -6,22 +6,23 @@ import {
   uniqueMqttPrefix,
 } from '../../packages/mqtt/src/testing.js'
 import {
-  collectGarbage,
+  accountV1,
+  deposit,
+  depositCommand,
+  depositInput,
+  depositMade,
+  depositOutput,
+  SAMPLE,
+} from '../lib/deposit.js'
+import {
+  alternatingTrials,
   concurrently,
   DeliveryCounter,
-  median,
   percentile,
   sequentialLatencies,
-  sizeTrial,
+  spread,
 } from '../lib/measure.js'
-import {
-  createService,
-  defineEvent,
-  defineService,
-  handleCommand,
-  handleSubscription,
-  z,
-} from '../lib/workspace.js'
+import { createService, defineService, handleCommand, handleSubscription } from '../lib/workspace.js'
 import type { BenchRow, BenchSuite } from '../types.js'
 
 // MqttBridge beside plain mqtt.js doing the same work against the same Mosquitto, in the same
@@ -37,46 +38,13 @@ const TRIAL_MS = 400
 const LATENCY_CALLS = 1_500
 const LATENCY_MS = 1_500
 
-const depositInput = z.object({ accountId: z.string().min(1), amount: z.number().int().positive() })
-const depositOutput = z.object({ accountId: z.string(), balance: z.number() })
-const depositMade = defineEvent(
-  'bench.account.deposited',
-  z.object({ accountId: z.string(), amount: z.number() }),
-)
-const deposit = async (input: z.output<typeof depositInput>) => ({
-  accountId: input.accountId,
-  balance: input.amount + 1,
-})
-const SAMPLE = { accountId: 'acc-42', amount: 100 }
-
-const accountV1 = defineService({ name: 'benchAccount', version: '1' })
-const depositCommand = accountV1.command('deposit', { input: depositInput, output: depositOutput })
 const ledgerV1 = defineService({ name: 'benchLedger', version: '1' })
 const recordFast = ledgerV1.subscription('recordFast', { event: depositMade })
 
 type Qos = 0 | 1
-const rate = (count: number, elapsedMs: number) => (count * 1000) / elapsedMs
-const spread = (rates: number[]) =>
-  `${Math.round(Math.min(...rates)).toLocaleString('en-US')}–${Math.round(Math.max(...rates)).toLocaleString('en-US')}`
 
-/** Median rate over alternating trials of the two sides, so drift on a shared machine hits both. */
-async function alternating(sides: {
-  conduit: (n: number) => Promise<number>
-  baseline: (n: number) => Promise<number>
-}) {
-  const counts = {
-    conduit: await sizeTrial(sides.conduit, 1_000, TRIAL_MS),
-    baseline: await sizeTrial(sides.baseline, 1_000, TRIAL_MS),
-  }
-  const trials = { conduit: [] as number[], baseline: [] as number[] }
-  for (let trial = 0; trial < TRIALS; trial++) {
-    for (const side of ['conduit', 'baseline'] as const) {
-      collectGarbage()
-      trials[side].push(rate(counts[side], await sides[side](counts[side])))
-    }
-  }
-  return { conduit: median(trials.conduit), baseline: median(trials.baseline), trials }
-}
+const alternating = (sides: Parameters<typeof alternatingTrials>[0]) =>
+  alternatingTrials(sides, { trials: TRIALS, trialMs: TRIAL_MS, minCount: 1000 })
 
 /** A plain mqtt.js client with TCP_NODELAY, like the bridge's connections (see MqttConnection). */
 async function rawClient(prefix: string, role: string): Promise<MqttClient> {

@@ -9,22 +9,23 @@ import {
   uniquePrefix,
 } from '../../packages/nats/src/testing.js'
 import {
-  collectGarbage,
+  accountV1,
+  deposit,
+  depositCommand,
+  depositInput,
+  depositMade,
+  depositOutput,
+  SAMPLE,
+} from '../lib/deposit.js'
+import {
+  alternatingTrials,
   concurrently,
   DeliveryCounter,
-  median,
   percentile,
   sequentialLatencies,
-  sizeTrial,
+  spread,
 } from '../lib/measure.js'
-import {
-  createService,
-  defineEvent,
-  defineService,
-  handleCommand,
-  handleSubscription,
-  z,
-} from '../lib/workspace.js'
+import { createService, defineService, handleCommand, handleSubscription } from '../lib/workspace.js'
 import type { BenchRow, BenchSuite } from '../types.js'
 
 // NatsBridge beside plain nats.js doing the same work against the same server, in the same run.
@@ -40,47 +41,13 @@ const LATENCY_BLOCK = 250
 /** most events published but not yet consumed, so a fast publisher never makes a slow consumer */
 const EVENT_WINDOW = 5_000
 
-const depositInput = z.object({ accountId: z.string().min(1), amount: z.number().int().positive() })
-const depositOutput = z.object({ accountId: z.string(), balance: z.number() })
-const depositMade = defineEvent(
-  'bench.account.deposited',
-  z.object({ accountId: z.string(), amount: z.number() }),
-)
-const deposit = async (input: z.output<typeof depositInput>) => ({
-  accountId: input.accountId,
-  balance: input.amount + 1,
-})
-const SAMPLE = { accountId: 'acc-42', amount: 100 }
-
-const accountV1 = defineService({ name: 'benchAccount', version: '1' })
-const depositCommand = accountV1.command('deposit', { input: depositInput, output: depositOutput })
 const ledgerV1 = defineService({ name: 'benchLedger', version: '1' })
 const recordFast = ledgerV1.subscription('recordFast', { event: depositMade, delivery: 'at-most-once' })
 const auditV1 = defineService({ name: 'benchAudit', version: '1' })
 const recordDurable = auditV1.subscription('recordDurable', { event: depositMade, delivery: 'durable' })
 
-const rate = (count: number, elapsedMs: number) => (count * 1000) / elapsedMs
-const spread = (rates: number[]) =>
-  `${Math.round(Math.min(...rates)).toLocaleString('en-US')}–${Math.round(Math.max(...rates)).toLocaleString('en-US')}`
-
-/** Median rate over alternating trials of the two sides, so drift on a shared machine hits both. */
-async function alternating(sides: {
-  conduit: (n: number) => Promise<number>
-  baseline: (n: number) => Promise<number>
-}) {
-  const counts = {
-    conduit: await sizeTrial(sides.conduit, 2_000, TRIAL_MS),
-    baseline: await sizeTrial(sides.baseline, 2_000, TRIAL_MS),
-  }
-  const trials = { conduit: [] as number[], baseline: [] as number[] }
-  for (let trial = 0; trial < TRIALS; trial++) {
-    for (const side of ['conduit', 'baseline'] as const) {
-      collectGarbage()
-      trials[side].push(rate(counts[side], await sides[side](counts[side])))
-    }
-  }
-  return { conduit: median(trials.conduit), baseline: median(trials.baseline), trials }
-}
+const alternating = (sides: Parameters<typeof alternatingTrials>[0]) =>
+  alternatingTrials(sides, { trials: TRIALS, trialMs: TRIAL_MS, minCount: 2000 })
 
 /**
  * Sequential latencies in alternating blocks of LATENCY_BLOCK calls per side, so that a busy
