@@ -3,6 +3,7 @@ import {
   type Attributes,
   context,
   INVALID_SPAN_CONTEXT,
+  type ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -50,20 +51,22 @@ function newTraceId(): string {
 }
 
 // Without an OpenTelemetry SDK every span is a no-op, yet building one (context maps,
-// traceparent parsing) costs more than the rest of an in-memory call. So the engine checks
-// whether a real tracer answers, re-checking every few thousand spans so an SDK registered
-// after start-up is picked up.
+// traceparent parsing) costs more than the rest of an in-memory call. So the engine asks
+// whether a real tracer answers, again whenever the global provider's delegate changes (an SDK
+// registered at any time is picked up at the next span).
 export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
-const RECHECK_EVERY = 4096
-let spansUntilRecheck = 0
+let knownDelegate: unknown
 let tracingActive = false
 
 export function isTracingActive(): boolean {
-  if (spansUntilRecheck-- > 0) return tracingActive
-  spansUntilRecheck = RECHECK_EVERY
-  const probe = tracer.startSpan('conduit.probe', {}, ROOT_CONTEXT)
-  tracingActive = trace.isSpanContextValid(probe.spanContext())
-  probe.end()
+  const provider = trace.getTracerProvider() as ProxyTracerProvider
+  const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider
+  if (delegate !== knownDelegate) {
+    knownDelegate = delegate
+    const probe = tracer.startSpan('conduit.probe', {}, ROOT_CONTEXT)
+    tracingActive = trace.isSpanContextValid(probe.spanContext())
+    probe.end()
+  }
   return tracingActive
 }
 
