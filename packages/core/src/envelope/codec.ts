@@ -37,7 +37,6 @@ const envelopeSchema = z.object({
   headers: z.record(z.string(), z.string()).optional(),
 })
 
-const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
 /** JSON-encodes an envelope, refusing one larger than the transport can carry. */
@@ -46,7 +45,8 @@ export function encodeEnvelope(
   maxBytes = Number.POSITIVE_INFINITY,
   bridge = 'bridge',
 ): Uint8Array {
-  const bytes = encoder.encode(JSON.stringify(envelope))
+  // Buffer.from is several times faster than TextEncoder here, and a Buffer is a Uint8Array.
+  const bytes = Buffer.from(JSON.stringify(envelope), 'utf8')
   if (bytes.byteLength > maxBytes) throw new PayloadTooLargeError(bytes.byteLength, maxBytes, bridge)
   return bytes
 }
