@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { decodeEnvelope, validateEnvelope } from '../envelope/codec.js'
 import { type Envelope, JSON_CONTENT_TYPE, type Sender, SPEC_VERSION } from '../envelope/envelope.js'
 import { errorToWire } from '../errors/wire.js'
@@ -6,7 +6,9 @@ import type { RawMessage } from '../transport/port.js'
 
 // Ids are a random per-process prefix plus a counter: unique like a UUID, a fraction of the
 // cost per message.
-const ID_PREFIX = randomUUID()
+// 72 random bits (12 base64url characters) per process, against a UUID's 122: collisions
+// between processes stay negligible, at a third of the bytes on every message.
+const ID_PREFIX = randomBytes(9).toString('base64url')
 let idCounter = 0
 export function newId(): string {
   return `${ID_PREFIX}-${(++idCounter).toString(36)}`
