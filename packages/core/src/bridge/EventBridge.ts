@@ -404,7 +404,11 @@ export class EventBridge {
       this.logger.warn({ reason: (error as Error).message }, 'dropped malformed reply')
       return
     }
-    const key = message.inReplyTo ?? message.correlationId
+    const key = message.inReplyTo
+    if (key === undefined) {
+      this.logger.warn({ correlationId: message.correlationId }, 'dropped reply without inReplyTo')
+      return
+    }
     if (message.type === 'response') {
       this.pending.resolve(key, message.payload)
     } else if (message.type === 'error' && isWireError(message.payload)) {
