@@ -2,7 +2,6 @@ import {
   type CommandAddress,
   type CommandReceiver,
   commandAddressKey,
-  decodeEnvelope,
   type Envelope,
   encodeEnvelope,
   type ReplySender,
@@ -42,36 +41,27 @@ export function commandConsumer(
 
     async handle(message: ConsumeMessage, settlement: Settlement) {
       const { replyTo, correlationId } = message.properties as { replyTo?: string; correlationId?: string }
-      let replied = false
       const reply: ReplySender = async (response: Envelope) => {
-        replied = true
         if (!replyTo) return // injected or foreign command: nobody to answer
         const session = connection.session
         if (session === undefined) throw unavailable()
         const bytes = encodeEnvelope(response, options.maxPayloadBytes, 'amqp')
         session.send('', replyTo, asBuffer(bytes), { correlationId, contentType: ENVELOPE_CONTENT_TYPE })
       }
-      await receive(message.content, reply)
-      if (!replied && settlement.live) {
-        // The engine answers every command it can read, even an expired one; silence means it
-        // dropped the message as malformed (and logged why).
+      const outcome = await receive(message.content, reply)
+      if (outcome.action === 'dead-letter' && settlement.live) {
         const session = connection.session
         if (session === undefined) throw unavailable()
-        const reason = unreadableCommandReason(message.content)
-        await publishDeadLetter(session, topology.commandDeadLetterQueue, { durable: true }, message, reason)
-        logger.warn({ queue, reason }, 'amqp: dead-lettered an unreadable command')
+        await publishDeadLetter(
+          session,
+          topology.commandDeadLetterQueue,
+          { durable: true },
+          message,
+          outcome.reason,
+        )
+        logger.warn({ queue, reason: outcome.reason }, 'amqp: dead-lettered an unreadable command')
       }
       settlement.ack()
     },
-  }
-}
-
-/** Only on the rare dead-letter path: decode again to record the reason on the copy. */
-function unreadableCommandReason(content: Uint8Array): string {
-  try {
-    const envelope = decodeEnvelope(content)
-    return `expected a command, got ${envelope.type}`
-  } catch (error) {
-    return (error as Error).message
   }
 }

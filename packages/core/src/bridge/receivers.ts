@@ -61,11 +61,9 @@ export function createCommandReceiver(
       command = decodeInbound(raw)
       if (command.type !== 'command') throw new Error(`expected a command, got ${command.type}`)
     } catch (error) {
-      env.logger.warn(
-        { bridge: env.bridgeName, reason: (error as Error).message },
-        'dropped malformed command',
-      )
-      return
+      const reason = (error as Error).message
+      env.logger.warn({ bridge: env.bridgeName, reason }, 'dropped malformed command')
+      return { action: 'dead-letter', reason }
     }
     if (command.deadline !== undefined && command.deadline <= Date.now()) {
       // The caller has given up (or is about to): running it now would only do unwanted work.
@@ -76,7 +74,7 @@ export function createCommandReceiver(
       await reply(
         errorEnvelope(command, new TimeoutError('Deadline passed before the command was picked up'), sender),
       )
-      return
+      return ACK
     }
     const metered = env.instruments.active
     const started = metered ? performance.now() : 0
@@ -120,6 +118,7 @@ export function createCommandReceiver(
         if (failed) env.instruments.handlerErrors.add(1, metricAttributes)
       }
     }
+    return ACK
   }
 }
 

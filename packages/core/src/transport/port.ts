@@ -26,12 +26,17 @@ export type CommandAddress = Pick<Receiver, 'service' | 'version' | 'command'>
 /** Sends the response back to the caller instance, by whatever reply route the transport used. */
 export type ReplySender = (response: Envelope) => Promise<void>
 
-export type CommandReceiver = (raw: RawMessage, reply: ReplySender) => Promise<void>
-
 export type DeliveryOutcome =
   | { readonly action: 'ack' }
   | { readonly action: 'retry'; readonly delayMs: number }
   | { readonly action: 'dead-letter'; readonly reason: string }
+
+/**
+ * Handles one command and resolves with what the transport should do with the message: `ack`
+ * once it was answered (or refused as expired), `dead-letter` when it could not be read at all
+ * (the reason says why; where the broker has a dead-letter place, put it there).
+ */
+export type CommandReceiver = (raw: RawMessage, reply: ReplySender) => Promise<DeliveryOutcome>
 
 export interface Delivery {
   /** 1 on first delivery; transports that track redeliveries report the count */
