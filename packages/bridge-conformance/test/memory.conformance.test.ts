@@ -8,7 +8,11 @@ runBridgeConformance({
     const broker = new MemoryBroker()
     return {
       createBridge: (options) => new MemoryBridge({ ...options, broker }),
-      injectRawCommand: async (address, bytes) => broker.injectRawCommand(address, bytes),
+      injectRawCommand: async (address, bytes, replyTo) => broker.injectRawCommand(address, bytes, replyTo),
+      replyAddresses: {
+        notApplicable: 'in-process: a reply goes back to the calling bridge object, never to an address read from a message',
+      },
+      interruptConnection: { notApplicable: 'in-process: there is no connection to lose' },
       injectRawEvent: async (eventName, bytes) => broker.injectRawEvent(eventName, bytes),
       cleanup: async () => broker.close(),
     }

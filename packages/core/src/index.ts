@@ -10,8 +10,6 @@ export {
   type Registration,
   type SubscriptionRegistration,
 } from './bridge/EventBridge.js'
-export { PendingInvocations } from './bridge/PendingInvocations.js'
-export type { CommandExecutor, EventExecutor, HandlingScope } from './bridge/receivers.js'
 export { defineEvent } from './definitions/event.js'
 export { consumerGroupOf } from './definitions/naming.js'
 export {
@@ -45,9 +43,7 @@ export type {
   SubscriptionHandler,
   SubscriptionTypes,
 } from './definitions/types.js'
-// Envelope (wire format v1)
-export { type CloudEvent, fromCloudEvent, toCloudEvent } from './envelope/cloudevents.js'
-export { decodeEnvelope, encodeEnvelope, validateEnvelope } from './envelope/codec.js'
+// Envelope (wire format v1; encoding and CloudEvents live on @conduit/core/transport)
 export {
   commandAddressKey,
   type Envelope,
@@ -62,7 +58,6 @@ export {
   BridgeUnavailableError,
   CapabilityError,
   ConduitError,
-  codeForStatus,
   DefinitionError,
   HandledError,
   isConduitError,
@@ -77,12 +72,10 @@ export {
 } from './errors/errors.js'
 export { errorFromWire, errorToWire, isWireError, type WireError } from './errors/wire.js'
 export {
-  createMemoryTransport,
   DefaultEventBridge,
   MEMORY_BRIDGE_NAME,
   MemoryBridge,
   type MemoryBridgeOptions,
-  memoryCapabilities,
 } from './memory/MemoryBridge.js'
 // The in-memory bridge
 export { MemoryBroker } from './memory/MemoryBroker.js'
@@ -107,7 +100,6 @@ export {
   type SubscriptionImplementation,
 } from './service/implementation.js'
 export { type InstanceOptions, ServiceInstance } from './service/ServiceInstance.js'
-export { parseValue, toValidationIssues } from './service/validation.js'
 
 // Stores
 export type { ConfigStore, SecretStore, StateStore, Stores } from './stores/contracts.js'
@@ -118,19 +110,6 @@ export {
   type Capability,
   type CapabilityName,
   requiredCapabilities,
-  supported,
-  unsupported,
 } from './transport/capabilities.js'
-export type {
-  CommandAddress,
-  CommandReceiver,
-  Delivery,
-  DeliveryOutcome,
-  EventListenerSpec,
-  EventReceiver,
-  RawMessage,
-  ReplySender,
-  Transport,
-  TransportHost,
-  TransportListener,
-} from './transport/port.js'
+// What a command address is (bridges and gateways name commands by it)
+export type { CommandAddress } from './transport/port.js'

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
   CapabilityError,
-  createMemoryTransport,
   createService,
   DefinitionError,
   defineService,
@@ -10,10 +9,9 @@ import {
   handleCommand,
   handleSubscription,
   MemoryBroker,
-  memoryCapabilities,
-  unsupported,
   ValidationError,
 } from '../src/index.js'
+import { createMemoryTransport, memoryCapabilities, unsupported } from '../src/transport/index.js'
 
 describe('service definitions', () => {
   it('refuses duplicate names, bad names, bad timeouts and retries without durability', () => {

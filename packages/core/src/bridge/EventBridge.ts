@@ -15,7 +15,7 @@ import {
   type Sender,
   SPEC_VERSION,
 } from '../envelope/envelope.js'
-import { BridgeUnavailableError, ConduitError, TimeoutError, ValidationError } from '../errors/errors.js'
+import { BridgeUnavailableError, ConduitError, TimeoutError } from '../errors/errors.js'
 import { errorFromWire, isWireError } from '../errors/wire.js'
 import { createDefaultLogger, type Logger } from '../observability/logging.js'
 import { createRuntimeInstruments, type RuntimeInstruments } from '../observability/metrics.js'
@@ -28,18 +28,22 @@ import {
   startSpan,
   type TraceCarrier,
 } from '../observability/tracing.js'
-import { toValidationIssues } from '../service/validation.js'
-import type { BridgeCapabilities } from '../transport/capabilities.js'
+import { isWildcardPattern } from '../names.js'
+import { parseValue } from '../service/validation.js'
+import { assertCapabilities, type BridgeCapabilities, type CapabilityName } from '../transport/capabilities.js'
 import type {
   CommandAddress,
   EventListenerSpec,
   RawMessage,
   Transport,
+  TransportHost,
   TransportListener,
 } from '../transport/port.js'
 import { SENT } from '../transport/sent.js'
 import { decodeInbound, newId } from './envelopes.js'
 import { InFlight } from './InFlight.js'
+import { type LocalCommandHandler, type LocalEventHandler, LocalRoute } from './LocalRoute.js'
+import { Outbound } from './outbound.js'
 import { PendingInvocations } from './PendingInvocations.js'
 import {
   type CommandExecutor,
@@ -107,24 +111,29 @@ function addressOf(command: AnyCommandDefinition): CommandAddress {
 type State = 'created' | 'starting' | 'running' | 'stopping' | 'stopped'
 
 /**
- * The protocol engine over one transport: correlation, deadlines, envelopes, tracing and error
- * mapping, once for every bridge. Bridges subclass it only to pick their transport.
+ * The protocol engine over one transport: correlation, deadlines, encoding and decoding, local
+ * routing, draining, tracing, error mapping and the poison policy, once for every bridge.
+ * Bridges subclass it only to pick their transport, typed as `T` so they reach it without a cast.
  */
-export class EventBridge {
+export class EventBridge<T extends Transport = Transport> {
   readonly instanceId: string
   readonly logger: Logger
-  protected readonly transport: Transport
+  protected readonly transport: T
   private readonly pending = new PendingInvocations()
-  private readonly inFlight = new InFlight()
-  private readonly registrations = new Set<Registration>()
+  private readonly registrations = new Set<TrackedRegistration>()
+  private readonly commandRoutes = new Map<string, LocalRoute<LocalCommandHandler>>()
+  private readonly eventRoutes = new Map<string, LocalRoute<LocalEventHandler>>()
+  /** event definitions known to this bridge by name, so `emit('name', ...)` validates like `emit(definition, ...)` */
+  private readonly knownEvents = new Map<string, AnyEventDefinition>()
   private readonly instruments: RuntimeInstruments
   private readonly defaultTimeout: number
   private readonly drainTimeout: number
   private readonly environment: ReceiverEnvironment
   private readonly clientSender: Sender
+  private readonly encodes: boolean
   private state: State = 'created'
 
-  constructor(transport: Transport, options: EventBridgeOptions = {}) {
+  constructor(transport: T, options: EventBridgeOptions = {}) {
     this.transport = transport
     this.instanceId = options.instanceId ?? newId()
     this.logger = (options.logger ?? createDefaultLogger()).child({ bridge: transport.name })
@@ -132,14 +141,18 @@ export class EventBridge {
     this.drainTimeout = options.drainTimeout ?? 10_000
     this.instruments = createRuntimeInstruments()
     this.clientSender = Object.freeze({ instanceId: this.instanceId })
+    this.encodes = transport.carries !== 'envelopes'
     const initialMs = options.retryBackoff?.initialMs ?? 200
     const maxMs = options.retryBackoff?.maxMs ?? 30_000
     this.environment = {
       bridgeName: transport.name,
       logger: this.logger,
       instruments: this.instruments,
-      inFlight: this.inFlight,
+      maxPayloadBytes: () => this.transport.capabilities.maxPayloadBytes,
+      encodes: this.encodes,
+      sender: this.clientSender,
       backoff: (attempt) => Math.min(maxMs, initialMs * 2 ** (attempt - 1)),
+      reportFailure: (action, error, context) => this.reportFailure(action, error, context),
     }
   }
 
@@ -168,29 +181,40 @@ export class EventBridge {
     if (this.state !== 'created')
       throw new ConduitError(500, 'INVALID_STATE', `${this.name} was already started`, false)
     this.state = 'starting'
-    await this.transport.connect({
+    const host: TransportHost = {
       instanceId: this.instanceId,
       logger: this.logger,
       receiveReply: (raw) => this.receiveReply(raw),
-    })
+      failCall: (commandId, error) => {
+        this.pending.reject(commandId, error)
+      },
+      repliesLost: (reason) => this.repliesLost(reason),
+      reportFailure: (action, error, context) => this.reportFailure(action, error, context),
+    }
+    try {
+      await this.transport.connect(host)
+    } catch (error) {
+      this.state = 'created'
+      throw error
+    }
     this.state = 'running'
   }
 
-  /** Stops taking messages, waits for handlers in flight (bounded), fails pending calls, disconnects. */
+  /**
+   * Stops taking messages, waits for handlers in flight (one bound for all of them: the drain
+   * timeout), fails pending calls, disconnects.
+   */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return
     this.state = 'stopping'
-    await Promise.allSettled([...this.registrations].map((registration) => registration.close()))
-    if (!(await this.inFlight.waitForDrain(this.drainTimeout))) {
-      this.logger.warn(
-        { inFlight: this.inFlight.size },
-        'stop: handlers still running after the drain timeout',
-      )
+    const deadline = Date.now() + this.drainTimeout
+    await Promise.allSettled([...this.registrations].map((registration) => registration.closeBy(deadline)))
+    this.pending.rejectAll(() => new BridgeUnavailableError(`${this.name} stopped before the response arrived`))
+    try {
+      await this.transport.disconnect()
+    } catch (error) {
+      this.reportFailure('disconnect', error)
     }
-    this.pending.rejectAll(
-      () => new BridgeUnavailableError(`${this.name} stopped before the response arrived`),
-    )
-    await this.transport.disconnect()
     this.state = 'stopped'
   }
 
@@ -240,19 +264,29 @@ export class EventBridge {
     if (options.tenantId !== undefined) envelope.tenantId = options.tenantId
     if (options.parameter !== undefined) envelope.parameter = options.parameter
     if (options.headers !== undefined) envelope.headers = options.headers
-    // Replies are matched by the command's own id, so callers may reuse correlation ids freely.
-    const response = this.pending.wait(
-      envelope.id,
-      deadline - now,
-      () =>
-        new TimeoutError(`${commandAddressKey(address)} did not answer within ${deadline - now} ms`, {
-          correlationId,
-        }),
-    )
-    const sent = this.transport.sendCommand(address, envelope)
-    if (sent !== SENT) sent.catch((error) => this.pending.reject(envelope.id, error))
-    if (!span.isRecording() && !this.instruments.active) return response
-    return this.observed(response, span, address, now)
+    const outbound = new Outbound(envelope, this.transport.capabilities.maxPayloadBytes, this.name)
+    let sent: Promise<void>
+    try {
+      if (this.encodes) void outbound.bytes // too large: fail here, before anything waits
+      // Replies are matched by the command's own id, so callers may reuse correlation ids freely.
+      const response = this.pending.wait(
+        envelope.id,
+        deadline - now,
+        () =>
+          new TimeoutError(`${commandAddressKey(address)} did not answer within ${deadline - now} ms`, {
+            correlationId,
+          }),
+      )
+      sent = this.transport.sendCommand(address, outbound)
+      if (sent !== SENT) sent.catch((error) => this.pending.reject(envelope.id, error))
+      if (!span.isRecording() && !this.instruments.active) return response
+      return this.observed(response, span, address, now)
+    } catch (error) {
+      this.pending.reject(envelope.id, error)
+      recordSpanError(span, error)
+      span.end()
+      return Promise.reject(error)
+    }
   }
 
   private async observed(response: Promise<unknown>, span: Span, address: CommandAddress, now: number) {
@@ -283,17 +317,26 @@ export class EventBridge {
     )
   }
 
-  /** Emits an event. With a definition the payload is validated first. Resolves once the transport accepted it. */
+  /**
+   * Makes event definitions known by name, so that `emit('name', payload)` validates the payload
+   * exactly as `emit(definition, payload)` does. Service instances declare what they emit.
+   */
+  declareEvents(events: Iterable<AnyEventDefinition>): void {
+    for (const event of events) this.knownEvents.set(event.name, event)
+  }
+
+  /**
+   * Emits an event and resolves once the transport accepted it. The sender validates whenever it
+   * knows the event's definition (passed here, or declared by a service on this bridge): a bad
+   * payload fails at the emitter, not at every subscriber. Subscribers validate what they receive.
+   */
   async emit(event: string | AnyEventDefinition, payload: unknown, options: EmitOptions = {}): Promise<void> {
     this.assertRunning()
-    let eventName: string
-    if (typeof event === 'string') {
-      eventName = event
-    } else {
-      eventName = event.name
-      const result = event.schema.safeParse(payload)
-      if (!result.success) throw new ValidationError('event', toValidationIssues(result.error), eventName)
-      payload = result.data
+    const definition = typeof event === 'string' ? this.knownEvents.get(event) : event
+    const eventName = typeof event === 'string' ? event : event.name
+    if (definition !== undefined) {
+      payload = parseValue(definition.schema, payload, 'event', eventName)
+      if (payload instanceof Promise) payload = await payload
     }
     const span = isTracingActive() ? this.publishSpan(eventName, options) : NOOP_SPAN
     const envelope: Envelope = {
@@ -312,9 +355,10 @@ export class EventBridge {
     if (options.principalId !== undefined) envelope.principalId = options.principalId
     if (options.tenantId !== undefined) envelope.tenantId = options.tenantId
     if (options.headers !== undefined) envelope.headers = options.headers
-    if (span === NOOP_SPAN) return this.transport.publishEvent(envelope)
+    const outbound = new Outbound(envelope, this.transport.capabilities.maxPayloadBytes, this.name)
     try {
-      await this.transport.publishEvent(envelope)
+      if (this.encodes) void outbound.bytes
+      await this.transport.publishEvent(outbound)
     } catch (error) {
       recordSpanError(span, error)
       throw error
@@ -336,30 +380,94 @@ export class EventBridge {
     )
   }
 
-  /** Serves a command on this bridge. Used by ServiceInstance; the executor runs the pipeline. */
-  async registerCommand(
-    address: CommandAddress,
-    sender: Sender,
-    execute: CommandExecutor,
-  ): Promise<Registration> {
+  /**
+   * Serves a command on this bridge. Used by ServiceInstance; the executor runs the pipeline.
+   * Several registrations of one address share one transport listener, taking turns.
+   */
+  async registerCommand(address: CommandAddress, sender: Sender, execute: CommandExecutor): Promise<Registration> {
     this.assertRunning()
-    const inFlight = new InFlight()
-    const listener = await this.transport.listenCommands(
-      address,
-      createCommandReceiver(this.environment, commandAddressKey(address), sender, execute, inFlight),
+    const key = commandAddressKey(address)
+    const handler: LocalCommandHandler = { sender, execute, inFlight: new InFlight() }
+    return this.joinRoute(this.commandRoutes, key, handler, (route) =>
+      this.transport.listenCommands(address, createCommandReceiver(this.environment, key, route)),
     )
-    return this.track(listener, inFlight)
   }
 
-  /** Consumes events for one subscription (consumer group). */
+  /**
+   * Consumes events for one subscription (consumer group). Refuses, naming the gap, a
+   * subscription the bridge cannot serve, whoever registers it (services, gateways' streams).
+   */
   async registerSubscription(spec: SubscriptionRegistration, execute: EventExecutor): Promise<Registration> {
     this.assertRunning()
-    const inFlight = new InFlight()
-    const listener = await this.transport.listenEvents(
-      spec,
-      createEventReceiver(this.environment, spec, execute, inFlight),
+    const needs: CapabilityName[] = []
+    if (spec.delivery === 'durable') needs.push('durable')
+    if (spec.everyInstance) needs.push('everyInstance')
+    if (isWildcardPattern(spec.eventPattern)) needs.push('wildcards')
+    assertCapabilities(this.name, this.capabilities, spec.subject, needs)
+    const handler: LocalEventHandler = { execute, inFlight: new InFlight() }
+    return this.joinRoute(this.eventRoutes, spec.group, handler, (route) =>
+      this.transport.listenEvents(spec, createEventReceiver(this.environment, spec, route)),
     )
-    return this.track(listener, inFlight)
+  }
+
+  private async joinRoute<H extends LocalCommandHandler | LocalEventHandler>(
+    routes: Map<string, LocalRoute<H>>,
+    key: string,
+    handler: H,
+    listen: (route: LocalRoute<H>) => Promise<TransportListener>,
+  ): Promise<Registration> {
+    let route = routes.get(key)
+    if (route === undefined) {
+      const created = new LocalRoute<H>()
+      route = created
+      routes.set(key, created)
+      created.opening = listen(created).then((listener) => {
+        created.listener = listener
+      })
+      created.opening.catch(() => {
+        if (routes.get(key) === created) routes.delete(key)
+      })
+    }
+    await route.opening
+    route.add(handler)
+    return this.track(routes, key, route, handler)
+  }
+
+  private track<H extends LocalCommandHandler | LocalEventHandler>(
+    routes: Map<string, LocalRoute<H>>,
+    key: string,
+    route: LocalRoute<H>,
+    handler: H,
+  ): Registration {
+    let closing: Promise<void> | undefined
+    const registration: TrackedRegistration = {
+      close: () => registration.closeBy(Date.now() + this.drainTimeout),
+      closeBy: (deadline) => {
+        closing ??= (async () => {
+          this.registrations.delete(registration)
+          route.remove(handler)
+          const last = route.isEmpty
+          if (last && routes.get(key) === route) routes.delete(key)
+          // One drain: the listener stops taking messages, the ones in flight finish, then it closes.
+          if (last) await this.settleListener('pause a listener', route.listener?.pause())
+          if (!(await handler.inFlight.waitForDrain(Math.max(0, deadline - Date.now())))) {
+            this.logger.warn({ inFlight: handler.inFlight.size, route: key }, 'handlers still running after the drain timeout')
+          }
+          if (last) await this.settleListener('close a listener', route.listener?.close())
+        })()
+        return closing
+      },
+    }
+    this.registrations.add(registration)
+    return registration
+  }
+
+  private async settleListener(action: string, step: Promise<void> | undefined): Promise<void> {
+    try {
+      await step
+    } catch (error) {
+      this.reportFailure(action, error)
+    }
   }
 
   /** Reads what a durable subscription dead-lettered (bridges with deadLetterInspection). */
@@ -373,27 +481,9 @@ export class EventBridge {
       try {
         return [decodeInbound(raw)]
       } catch {
-        return [] // a malformed message was dead-lettered as-is; it has no envelope to show
+        return [] // a malformed message (or a stub for one too large) has no envelope to show
       }
     })
-  }
-
-  private track(listener: TransportListener, inFlight: InFlight): Registration {
-    let closing: Promise<void> | undefined
-    const registration: Registration = {
-      close: () => {
-        closing ??= (async () => {
-          this.registrations.delete(registration)
-          await listener.close()
-          if (!(await inFlight.waitForDrain(this.drainTimeout))) {
-            this.logger.warn({ inFlight: inFlight.size }, 'handlers still running after the drain timeout')
-          }
-        })()
-        return closing
-      },
-    }
-    this.registrations.add(registration)
-    return registration
   }
 
   private receiveReply(raw: RawMessage): void {
@@ -409,16 +499,35 @@ export class EventBridge {
       this.logger.warn({ correlationId: message.correlationId }, 'dropped reply without inReplyTo')
       return
     }
+    let matched: boolean
     if (message.type === 'response') {
-      this.pending.resolve(key, message.payload)
+      matched = this.pending.resolve(key, message.payload)
     } else if (message.type === 'error' && isWireError(message.payload)) {
-      this.pending.reject(key, errorFromWire(message.payload))
+      matched = this.pending.reject(key, errorFromWire(message.payload))
     } else {
-      this.logger.warn(
-        { type: message.type, correlationId: message.correlationId },
-        'dropped unexpected reply',
-      )
+      this.logger.warn({ type: message.type, correlationId: message.correlationId }, 'dropped unexpected reply')
+      return
     }
+    if (!matched) {
+      this.logger.debug({ inReplyTo: key, correlationId: message.correlationId }, 'dropped reply nobody waits for (late, or not ours)')
+    }
+  }
+
+  private repliesLost(reason: string): void {
+    const waiting = this.pending.size
+    if (waiting === 0) return
+    this.logger.warn({ pending: waiting, reason }, 'replies can no longer arrive; failing the calls waiting for them')
+    this.pending.rejectAll(
+      () =>
+        new BridgeUnavailableError(
+          `${this.name}: ${reason} while waiting for the reply; the outcome is unknown (the command may or may not have run)`,
+        ),
+    )
+  }
+
+  private reportFailure(action: string, error: unknown, context: Record<string, unknown> = {}): void {
+    this.logger.error({ ...context, err: error, action }, `could not ${action}`)
+    this.instruments.messagingFailures.add(1, { 'conduit.action': action })
   }
 
   private assertRunning(): void {
@@ -428,4 +537,9 @@ export class EventBridge {
       )
     }
   }
+}
+
+interface TrackedRegistration extends Registration {
+  /** close, draining until `deadline` (epoch ms) at most */
+  closeBy(deadline: number): Promise<void>
 }

@@ -1,7 +1,12 @@
 import type { Span } from '@opentelemetry/api'
 import type { SubscriptionFilter } from '../definitions/types.js'
 import type { Envelope, Sender } from '../envelope/envelope.js'
-import { isConduitError, PayloadTooLargeError, TimeoutError } from '../errors/errors.js'
+import {
+  BridgeUnavailableError,
+  isConduitError,
+  PayloadTooLargeError,
+  TimeoutError,
+} from '../errors/errors.js'
 import type { Logger } from '../observability/logging.js'
 import type { RuntimeInstruments } from '../observability/metrics.js'
 import {
@@ -13,10 +18,20 @@ import {
   startSpan,
   traceIdOf,
 } from '../observability/tracing.js'
-import type { CommandReceiver, DeliveryOutcome, EventListenerSpec, EventReceiver } from '../transport/port.js'
+import type {
+  CommandReceiver,
+  DeliveryOutcome,
+  EventListenerSpec,
+  EventReceiver,
+  RawMessage,
+  RefusedReply,
+  ReplySender,
+} from '../transport/port.js'
+import { boundedReason, deadLetterRecord } from './deadLetterRecord.js'
 import { decodeInbound, errorEnvelope, responseEnvelope } from './envelopes.js'
 import { compileSubscriptionMatcher } from './filters.js'
-import type { InFlight } from './InFlight.js'
+import type { LocalCommandHandler, LocalEventHandler, LocalRoute } from './LocalRoute.js'
+import { Outbound } from './outbound.js'
 
 /** What the engine hands a service's pipeline for one message. */
 export interface HandlingScope {
@@ -35,18 +50,36 @@ export interface ReceiverEnvironment {
   readonly bridgeName: string
   readonly logger: Logger
   readonly instruments: RuntimeInstruments
-  readonly inFlight: InFlight
+  /** the bridge's payload limit; replies and dead-letter records are made to fit it */
+  readonly maxPayloadBytes: () => number
+  /** false for in-process transports, which move envelope objects */
+  readonly encodes: boolean
+  /** names this bridge instance in replies no local handler made */
+  readonly sender: Sender
   backoff(attempt: number): number
+  /** logs a failure with its reason and counts it (conduit.messaging.failures) */
+  reportFailure(action: string, error: unknown, context?: Record<string, unknown>): void
 }
 
 const ACK: DeliveryOutcome = Object.freeze({ action: 'ack' })
 
+function deadLetter(env: ReceiverEnvironment, raw: RawMessage, reason: string, id?: string): DeliveryOutcome {
+  return { action: 'dead-letter', reason: boundedReason(reason), record: deadLetterRecord(raw, reason, env.maxPayloadBytes(), id) }
+}
+
+function isRefused(reply: ReplySender | RefusedReply): reply is RefusedReply {
+  return typeof reply !== 'function'
+}
+
+/**
+ * The receiver behind one command listener. It never rejects: a message it cannot read is
+ * dead-lettered, one it cannot answer is dropped with a log, and a reply that does not fit
+ * becomes a small error reply.
+ */
 export function createCommandReceiver(
   env: ReceiverEnvironment,
   name: string,
-  sender: Sender,
-  execute: CommandExecutor,
-  inFlight: InFlight,
+  route: LocalRoute<LocalCommandHandler>,
 ): CommandReceiver {
   const spanName = `process ${name}`
   const spanAttributes = {
@@ -55,63 +88,63 @@ export function createCommandReceiver(
     'messaging.destination.name': name,
   }
   const metricAttributes = { 'conduit.handler': name }
-  return async (raw, reply) => {
+  const receive: CommandReceiver = async (raw, reply) => {
     let command: Envelope
     try {
       command = decodeInbound(raw)
       if (command.type !== 'command') throw new Error(`expected a command, got ${command.type}`)
     } catch (error) {
       const reason = (error as Error).message
-      env.logger.warn({ bridge: env.bridgeName, reason }, 'dropped malformed command')
-      return { action: 'dead-letter', reason }
+      env.logger.warn({ bridge: env.bridgeName, command: name, reason }, 'dropped malformed command')
+      return deadLetter(env, raw, reason)
     }
+    if (isRefused(reply)) {
+      const reason = `reply address refused: ${reply.refused}`
+      env.logger.warn({ bridge: env.bridgeName, command: name, correlationId: command.correlationId, reason }, 'dropped command with an unusable reply address')
+      return deadLetter(env, raw, reason, command.id)
+    }
+    const handler = route.pick()
+    if (handler === undefined) {
+      // Every local registration left while the listener drains: the caller may retry elsewhere.
+      const refusal = new BridgeUnavailableError(`${name} is stopping on this instance`)
+      await sendReply(env, command, errorEnvelope(command, refusal, env.sender), reply)
+      return ACK
+    }
+    const { sender } = handler
     if (command.deadline !== undefined && command.deadline <= Date.now()) {
       // The caller has given up (or is about to): running it now would only do unwanted work.
-      env.logger.debug(
-        { correlationId: command.correlationId },
-        'command expired before pickup, not executed',
-      )
-      await reply(
-        errorEnvelope(command, new TimeoutError('Deadline passed before the command was picked up'), sender),
-      )
+      env.logger.debug({ correlationId: command.correlationId }, 'command expired before pickup, not executed')
+      const expired = new TimeoutError('Deadline passed before the command was picked up')
+      await sendReply(env, command, errorEnvelope(command, expired, sender), reply)
       return ACK
     }
     const metered = env.instruments.active
     const started = metered ? performance.now() : 0
     const span = isTracingActive() ? startSpan(spanName, SpanKind.SERVER, spanAttributes, command) : NOOP_SPAN
-    inFlight.begin()
-    env.inFlight.begin()
+    handler.inFlight.begin()
     if (metered) env.instruments.inFlight.add(1)
     const traceparent = spanTraceparent(span, command.traceparent)
     let response: Envelope
     let failed = false
     try {
-      const output = await execute({ message: command, span, traceparent })
+      const output = await handler.execute({ message: command, span, traceparent })
       response = responseEnvelope(command, output, sender, traceparent)
     } catch (error) {
       failed = true
       recordSpanError(span, error)
       if (!isConduitError(error)) {
         env.logger.error(
-          {
-            err: error,
-            correlationId: command.correlationId,
-            traceId: traceIdOf(command.traceparent),
-            command: name,
-          },
+          { err: error, correlationId: command.correlationId, traceId: traceIdOf(command.traceparent), command: name },
           'command failed with an unhandled error',
         )
       }
       response = errorEnvelope(command, error, sender, traceparent)
     }
     try {
-      await reply(response)
-    } catch (error) {
-      await replyFailed(env, command, sender, reply, error)
+      await sendReply(env, command, response, reply)
     } finally {
       span.end()
-      inFlight.end()
-      env.inFlight.end()
+      handler.inFlight.end()
       if (metered) {
         env.instruments.inFlight.add(-1)
         env.instruments.handlerDuration.record(performance.now() - started, metricAttributes)
@@ -120,44 +153,81 @@ export function createCommandReceiver(
     }
     return ACK
   }
-}
-
-async function replyFailed(
-  env: ReceiverEnvironment,
-  command: Envelope,
-  sender: Sender,
-  reply: (response: Envelope) => Promise<void>,
-  error: unknown,
-): Promise<void> {
-  env.logger.error({ err: error, correlationId: command.correlationId }, 'could not send the response')
-  if (error instanceof PayloadTooLargeError) {
-    // The output did not fit: tell the caller why instead of letting it time out.
-    await reply(errorEnvelope(command, error, sender)).catch(() => undefined)
+  return async (raw, reply) => {
+    try {
+      return await receive(raw, reply)
+    } catch (error) {
+      // Nothing above should throw; if it does, the message ends here instead of looping.
+      env.reportFailure('handle a command', error, { command: name })
+      return deadLetter(env, raw, `internal failure: ${(error as Error)?.message ?? String(error)}`)
+    }
   }
 }
 
+/**
+ * Encodes and sends one reply. A reply too large for the bridge becomes a small error reply
+ * saying so; a reply that cannot be sent at all is logged and counted, never thrown.
+ */
+async function sendReply(env: ReceiverEnvironment, command: Envelope, response: Envelope, reply: ReplySender): Promise<void> {
+  const limit = env.maxPayloadBytes()
+  let outbound = new Outbound(response, limit, env.bridgeName)
+  try {
+    if (env.encodes) void outbound.bytes
+  } catch (error) {
+    if (!(error instanceof PayloadTooLargeError)) {
+      env.reportFailure('encode a reply', error, { correlationId: command.correlationId })
+      return
+    }
+    env.logger.warn({ correlationId: command.correlationId, reason: error.message }, 'reply too large; answering with an error')
+    outbound = new Outbound(errorEnvelope(command, error, response.sender), limit, env.bridgeName)
+    try {
+      void outbound.bytes
+    } catch (stillTooLarge) {
+      env.reportFailure('send a reply', stillTooLarge, { correlationId: command.correlationId })
+      return
+    }
+  }
+  try {
+    await reply(outbound)
+  } catch (error) {
+    env.reportFailure('send a reply', error, { correlationId: command.correlationId })
+    if (error instanceof PayloadTooLargeError && response.type !== 'error') {
+      // The broker refused the size (a limit only it knows): tell the caller why instead of a timeout.
+      try {
+        await reply(new Outbound(errorEnvelope(command, error, response.sender), limit, env.bridgeName))
+      } catch (second) {
+        env.reportFailure('send a reply', second, { correlationId: command.correlationId })
+      }
+    }
+  }
+}
+
+/** The receiver behind one event listener (consumer group). Never rejects. */
 export function createEventReceiver(
   env: ReceiverEnvironment,
   spec: EventListenerSpec & { filter: SubscriptionFilter; subject: string },
-  execute: EventExecutor,
-  inFlight: InFlight,
+  route: LocalRoute<LocalEventHandler>,
 ): EventReceiver {
   const matches = compileSubscriptionMatcher(spec.eventPattern, spec.filter)
   const metricAttributes = { 'conduit.handler': spec.subject }
-  return async (raw, delivery) => {
+  const receive: EventReceiver = async (raw, delivery) => {
     let event: Envelope
     try {
       event = decodeInbound(raw)
       if (event.type !== 'event') throw new Error(`expected an event, got ${event.type}`)
     } catch (error) {
       const reason = (error as Error).message
-      env.logger.warn(
-        { bridge: env.bridgeName, subscription: spec.subject, reason },
-        'dead-lettered malformed event',
-      )
-      return { action: 'dead-letter', reason }
+      env.logger.warn({ bridge: env.bridgeName, subscription: spec.subject, reason }, 'dead-lettered malformed event')
+      return deadLetter(env, raw, reason)
     }
     if (!matches(event)) return ACK
+    const handler = route.pick()
+    if (handler === undefined) {
+      // The last local registration left while the listener drains: let another instance have it.
+      if (spec.delivery === 'durable') return { action: 'retry', delayMs: 0 }
+      env.logger.warn({ subscription: spec.subject, correlationId: event.correlationId }, 'event arrived while stopping; at-most-once, dropped')
+      return ACK
+    }
     const metered = env.instruments.active
     const started = metered ? performance.now() : 0
     const span = !isTracingActive()
@@ -174,27 +244,30 @@ export function createEventReceiver(
           },
           event,
         )
-    inFlight.begin()
-    env.inFlight.begin()
+    handler.inFlight.begin()
     if (metered) env.instruments.inFlight.add(1)
     try {
-      await execute(
-        { message: event, span, traceparent: spanTraceparent(span, event.traceparent) },
-        delivery.attempt,
-      )
+      await handler.execute({ message: event, span, traceparent: spanTraceparent(span, event.traceparent) }, delivery.attempt)
       return ACK
     } catch (error) {
       recordSpanError(span, error)
       if (metered) env.instruments.handlerErrors.add(1, metricAttributes)
-      return failureOutcome(env, spec, event, delivery.attempt, error)
+      return failureOutcome(env, spec, raw, event, delivery.attempt, error)
     } finally {
       span.end()
-      inFlight.end()
-      env.inFlight.end()
+      handler.inFlight.end()
       if (metered) {
         env.instruments.inFlight.add(-1)
         env.instruments.handlerDuration.record(performance.now() - started, metricAttributes)
       }
+    }
+  }
+  return async (raw, delivery) => {
+    try {
+      return await receive(raw, delivery)
+    } catch (error) {
+      env.reportFailure('handle an event', error, { subscription: spec.subject })
+      return deadLetter(env, raw, `internal failure: ${(error as Error)?.message ?? String(error)}`)
     }
   }
 }
@@ -202,6 +275,7 @@ export function createEventReceiver(
 function failureOutcome(
   env: ReceiverEnvironment,
   spec: EventListenerSpec & { subject: string },
+  raw: RawMessage,
   event: Envelope,
   attempt: number,
   error: unknown,
@@ -225,8 +299,5 @@ function failureOutcome(
   }
   env.logger.error(context, 'subscription failed on its last attempt; the event is dead-lettered')
   const message = error instanceof Error ? error.message : String(error)
-  return {
-    action: 'dead-letter',
-    reason: permanent ? `permanent failure: ${message}` : `failed ${attempt} times: ${message}`,
-  }
+  return deadLetter(env, raw, permanent ? `permanent failure: ${message}` : `failed ${attempt} times: ${message}`, event.id)
 }

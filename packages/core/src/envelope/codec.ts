@@ -2,39 +2,74 @@ import { z } from 'zod'
 import { MalformedMessageError, PayloadTooLargeError } from '../errors/errors.js'
 import { type Envelope, SPEC_VERSION } from './envelope.js'
 
+/**
+ * Bounds on every metadata field (documented in docs/wire-format.md). A message over one is
+ * refused before anything else reads it, so a hostile sender cannot make a reply, a log line
+ * or a dead letter larger than the bus allows.
+ */
+export const ENVELOPE_LIMITS = Object.freeze({
+  /** id, inReplyTo, instance ids */
+  id: 128,
+  correlationId: 256,
+  /** service, version, command, subscription and event names */
+  name: 256,
+  traceparent: 128,
+  tracestate: 512,
+  /** principalId, tenantId */
+  principal: 256,
+  contentType: 128,
+  headerCount: 64,
+  headerName: 128,
+  headerValue: 4096,
+  parameterCount: 64,
+})
+
+const L = ENVELOPE_LIMITS
+const name = () => z.string().max(L.name)
+
 const senderSchema = z.object({
-  service: z.string().optional(),
-  version: z.string().optional(),
-  name: z.string().optional(),
-  instanceId: z.string().min(1),
+  service: name().optional(),
+  version: name().optional(),
+  name: name().optional(),
+  instanceId: z.string().min(1).max(L.id),
 })
 
 const envelopeSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().min(1).max(L.id),
   type: z.enum(['command', 'response', 'error', 'event']),
   specVersion: z.literal(SPEC_VERSION),
   time: z.number().finite(),
-  correlationId: z.string().min(1),
-  inReplyTo: z.string().min(1).optional(),
-  traceparent: z.string().optional(),
-  tracestate: z.string().optional(),
+  correlationId: z.string().min(1).max(L.correlationId),
+  inReplyTo: z.string().min(1).max(L.id).optional(),
+  traceparent: z.string().max(L.traceparent).optional(),
+  tracestate: z.string().max(L.tracestate).optional(),
   sender: senderSchema,
   receiver: z
     .object({
-      service: z.string(),
-      version: z.string(),
-      command: z.string(),
-      instanceId: z.string().optional(),
+      service: name(),
+      version: name(),
+      command: name(),
+      instanceId: z.string().max(L.id).optional(),
     })
     .optional(),
-  eventName: z.string().optional(),
-  principalId: z.string().optional(),
-  tenantId: z.string().optional(),
+  eventName: name().optional(),
+  principalId: z.string().max(L.principal).optional(),
+  tenantId: z.string().max(L.principal).optional(),
   deadline: z.number().finite().optional(),
-  contentType: z.string(),
+  contentType: z.string().max(L.contentType),
   payload: z.unknown(),
-  parameter: z.record(z.string(), z.unknown()).optional(),
-  headers: z.record(z.string(), z.string()).optional(),
+  parameter: z
+    .record(z.string().max(L.name), z.unknown())
+    .refine((value) => Object.keys(value).length <= L.parameterCount, {
+      message: `at most ${L.parameterCount} parameters`,
+    })
+    .optional(),
+  headers: z
+    .record(z.string().max(L.headerName), z.string().max(L.headerValue))
+    .refine((value) => Object.keys(value).length <= L.headerCount, {
+      message: `at most ${L.headerCount} headers`,
+    })
+    .optional(),
 })
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
@@ -57,8 +92,26 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 const optional = (value: unknown, check: (value: unknown) => boolean) => value === undefined || check(value)
 const isNonEmpty = (value: unknown) => isString(value) && value.length > 0
+const upTo = (max: number) => (value: unknown) => isString(value) && value.length <= max
+const isId = (value: unknown) => isNonEmpty(value) && (value as string).length <= L.id
+const isName = upTo(L.name)
 const isFiniteNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value)
-const hasStringValues = (value: unknown) => isObject(value) && Object.values(value).every(isString)
+function isHeaders(value: unknown): boolean {
+  if (!isObject(value)) return false
+  let count = 0
+  for (const key in value) {
+    const header = value[key]
+    if (++count > L.headerCount || key.length > L.headerName) return false
+    if (!isString(header) || header.length > L.headerValue) return false
+  }
+  return true
+}
+function isParameter(value: unknown): boolean {
+  if (!isObject(value)) return false
+  let count = 0
+  for (const key in value) if (++count > L.parameterCount || key.length > L.name) return false
+  return true
+}
 
 /**
  * The same rules as `envelopeSchema`, checked by hand: this runs on every message a network
@@ -69,35 +122,36 @@ function isEnvelope(value: unknown): value is Envelope {
   if (!isObject(value)) return false
   const { sender, receiver } = value
   return (
-    isNonEmpty(value.id) &&
+    isId(value.id) &&
     TYPES.has(value.type as string) &&
     value.specVersion === SPEC_VERSION &&
     isFiniteNumber(value.time) &&
     isNonEmpty(value.correlationId) &&
-    optional(value.inReplyTo, isNonEmpty) &&
-    optional(value.traceparent, isString) &&
-    optional(value.tracestate, isString) &&
+    (value.correlationId as string).length <= L.correlationId &&
+    optional(value.inReplyTo, isId) &&
+    optional(value.traceparent, upTo(L.traceparent)) &&
+    optional(value.tracestate, upTo(L.tracestate)) &&
     isObject(sender) &&
-    isNonEmpty(sender.instanceId) &&
-    optional(sender.service, isString) &&
-    optional(sender.version, isString) &&
-    optional(sender.name, isString) &&
+    isId(sender.instanceId) &&
+    optional(sender.service, isName) &&
+    optional(sender.version, isName) &&
+    optional(sender.name, isName) &&
     optional(
       receiver,
       (r) =>
         isObject(r) &&
-        isString(r.service) &&
-        isString(r.version) &&
-        isString(r.command) &&
-        optional(r.instanceId, isString),
+        isName(r.service) &&
+        isName(r.version) &&
+        isName(r.command) &&
+        optional(r.instanceId, upTo(L.id)),
     ) &&
-    optional(value.eventName, isString) &&
-    optional(value.principalId, isString) &&
-    optional(value.tenantId, isString) &&
+    optional(value.eventName, isName) &&
+    optional(value.principalId, upTo(L.principal)) &&
+    optional(value.tenantId, upTo(L.principal)) &&
     optional(value.deadline, isFiniteNumber) &&
-    isString(value.contentType) &&
-    optional(value.parameter, isObject) &&
-    optional(value.headers, hasStringValues)
+    upTo(L.contentType)(value.contentType) &&
+    optional(value.parameter, isParameter) &&
+    optional(value.headers, isHeaders)
   )
 }
 

@@ -1,5 +1,6 @@
 import { EventBridge, type EventBridgeOptions } from '../bridge/EventBridge.js'
 import { type BridgeCapabilities, supported } from '../transport/capabilities.js'
+import type { Envelope } from '../envelope/envelope.js'
 import type { Transport, TransportHost } from '../transport/port.js'
 import { SENT } from '../transport/sent.js'
 import { MemoryBroker } from './MemoryBroker.js'
@@ -28,6 +29,7 @@ export function createMemoryTransport(broker: MemoryBroker): Transport {
   return {
     name: MEMORY_BRIDGE_NAME,
     capabilities: memoryCapabilities,
+    carries: 'envelopes',
     async connect(transportHost) {
       host = transportHost
       broker.addReplyRoute(transportHost.instanceId, (raw) => transportHost.receiveReply(raw))
@@ -41,7 +43,7 @@ export function createMemoryTransport(broker: MemoryBroker): Transport {
     isHealthy: () => connected,
     sendCommand(address, command) {
       try {
-        broker.sendCommand(address, command, host!.instanceId)
+        broker.sendCommand(address, command.envelope as Envelope, host!.instanceId)
         return SENT
       } catch (error) {
         return Promise.reject(error)
@@ -49,11 +51,11 @@ export function createMemoryTransport(broker: MemoryBroker): Transport {
     },
     async listenCommands(address, receive) {
       const remove = broker.addCommandReceiver(address, receive)
-      return { close: async () => remove() }
+      return { pause: async () => remove(), close: async () => undefined }
     },
     publishEvent(event) {
       try {
-        broker.publishEvent(event.eventName!, event)
+        broker.publishEvent(event.envelope.eventName!, event.envelope as Envelope)
         return SENT
       } catch (error) {
         return Promise.reject(error)
@@ -61,7 +63,7 @@ export function createMemoryTransport(broker: MemoryBroker): Transport {
     },
     async listenEvents(spec, receive) {
       const remove = broker.addEventReceiver(spec, receive)
-      return { close: async () => remove() }
+      return { pause: async () => remove(), close: async () => undefined }
     },
     async readDeadLetters(group) {
       return broker.readDeadLetters(group)
@@ -70,7 +72,7 @@ export function createMemoryTransport(broker: MemoryBroker): Transport {
 }
 
 /** Everything in one process: the monolith bridge, and the default. */
-export class MemoryBridge extends EventBridge {
+export class MemoryBridge extends EventBridge<Transport> {
   readonly broker: MemoryBroker
 
   constructor(options: MemoryBridgeOptions = {}) {

@@ -8,6 +8,7 @@ import type {
   EventListenerSpec,
   EventReceiver,
   RawMessage,
+  ReplySender,
 } from '../transport/port.js'
 
 const RESOLVED = Promise.resolve()
@@ -41,7 +42,7 @@ interface ConsumerGroup {
 export class MemoryBroker {
   private readonly commandRoutes = new Map<string, CommandRoute>()
   private readonly replyRoutes = new Map<string, (raw: RawMessage) => void>()
-  private readonly replySenders = new Map<string, (response: Envelope) => Promise<void>>()
+  private readonly replySenders = new Map<string, ReplySender>()
   private readonly groups = new Map<string, ConsumerGroup>()
   private readonly groupsByEvent = new Map<string, ConsumerGroup[]>()
   private readonly retryTimers = new Set<NodeJS.Timeout>()
@@ -72,11 +73,11 @@ export class MemoryBroker {
     RESOLVED.then(() => receiver(raw, reply))
   }
 
-  private replySenderFor(replyTo: string): (response: Envelope) => Promise<void> {
+  private replySenderFor(replyTo: string): ReplySender {
     let sender = this.replySenders.get(replyTo)
     if (!sender) {
       sender = (response) => {
-        this.replyRoutes.get(replyTo)?.(response)
+        this.replyRoutes.get(replyTo)?.(response.envelope as Envelope)
         return RESOLVED
       }
       this.replySenders.set(replyTo, sender)
@@ -132,8 +133,8 @@ export class MemoryBroker {
   }
 
   /** Test hook: puts arbitrary data where a command handler listens. */
-  injectRawCommand(address: CommandAddress, raw: unknown): void {
-    this.sendCommand(address, raw as RawMessage, '')
+  injectRawCommand(address: CommandAddress, raw: unknown, replyTo = ''): void {
+    this.sendCommand(address, raw as RawMessage, replyTo)
   }
 
   /** Test hook: puts arbitrary data where subscriptions to `eventName` listen. */
@@ -171,7 +172,7 @@ export class MemoryBroker {
         }, outcome.delayMs)
         this.retryTimers.add(timer)
       } else if (outcome.action === 'dead-letter') {
-        group.deadLetters.push(pending.raw)
+        group.deadLetters.push(outcome.record.message)
       }
     })
   }

@@ -13,6 +13,8 @@ export interface RuntimeInstruments {
   handlerErrors: Counter
   inFlight: UpDownCounter
   invokeDuration: Histogram
+  /** replies, acks, nacks and dead letters that could not be done (the poison policy's count) */
+  messagingFailures: Counter
 }
 
 /**
@@ -32,6 +34,9 @@ export function createRuntimeInstruments(): RuntimeInstruments {
     invokeDuration: meter.createHistogram('conduit.invoke.duration', {
       unit: 'ms',
       description: 'Caller-side duration of command invocations',
+    }),
+    messagingFailures: meter.createCounter('conduit.messaging.failures', {
+      description: 'Replies, acks, nacks and dead letters that could not be done',
     }),
   }
 }

@@ -93,6 +93,11 @@ export class ServiceInstance {
       version: this.runtime.version,
       instanceId: bridge.instanceId,
     }
+    // What this service emits is known to the bridge by name, so any emit of it validates.
+    for (const { definition } of [...this.service.commands, ...this.service.subscriptions]) {
+      bridge.declareEvents(definition.emits)
+      if (definition.kind === 'subscription' && definition.output) bridge.declareEvents([definition.output])
+    }
     try {
       for (const implementation of this.service.commands) {
         const address = {

@@ -11,7 +11,6 @@ import { ConduitError } from '../errors/errors.js'
 import type { Logger } from '../observability/logging.js'
 import { traceIdOf } from '../observability/tracing.js'
 import type { Stores } from '../stores/contracts.js'
-import { parseValue } from './validation.js'
 
 /** Everything a service instance shares with the contexts of the messages it handles. */
 export interface InstanceRuntime {
@@ -117,6 +116,7 @@ export class MessageContext implements HookContext {
       traceparent: this.scope.traceparent,
       tracestate: message.tracestate,
       deadline: message.deadline,
+      correlationId: message.correlationId,
     })
   }
 
@@ -133,12 +133,10 @@ export class MessageContext implements HookContext {
     await this.emitValidated(definition, payload)
   }
 
-  /** Validates against the event's schema and publishes, continuing this message's trace and correlation. */
+  /** Publishes (the bridge validates against the definition), continuing this message's trace and correlation. */
   async emitValidated(definition: AnyEventDefinition, payload: unknown): Promise<void> {
-    let parsed = parseValue(definition.schema, payload, 'event', definition.name)
-    if (parsed instanceof Promise) parsed = await parsed
     const message = this.scope.message
-    await this.runtime.bridge.emit(definition.name, parsed, {
+    await this.runtime.bridge.emit(definition, payload, {
       sender: { service: this.runtime.service, version: this.runtime.version, name: this.permissions.name },
       principalId: message.principalId,
       tenantId: message.tenantId,

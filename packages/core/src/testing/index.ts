@@ -1,7 +1,7 @@
 import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api'
 import type { EventBridge } from '../bridge/EventBridge.js'
 import type { HandlingScope } from '../bridge/receivers.js'
-import type { AnyCommandDefinition } from '../definitions/types.js'
+import type { AnyCommandDefinition, AnyEventDefinition } from '../definitions/types.js'
 import { type Envelope, JSON_CONTENT_TYPE, SPEC_VERSION } from '../envelope/envelope.js'
 import { createDefaultLogger, type Logger } from '../observability/logging.js'
 import type { InstanceRuntime } from '../service/context.js'
@@ -9,6 +9,7 @@ import type { CommandImplementation, SubscriptionImplementation } from '../servi
 import { commandPipeline, subscriptionPipeline } from '../service/pipelines.js'
 import type { Stores } from '../stores/contracts.js'
 import { memoryStores } from '../stores/memory.js'
+import { parseValue } from '../service/validation.js'
 
 /**
  * Unit-test helpers: run one handler through the real pipeline (validation, hooks, declared
@@ -47,8 +48,11 @@ function fakeRuntime(
       if (!options.invoke) throw new Error(`No invoke stub given for ${command.service.name}.${command.name}`)
       return options.invoke(command, input)
     },
-    async emit(eventName: string, payload: unknown) {
-      record.emitted.push({ eventName, payload })
+    // Validates like the real bridge: the definition's schema, at the emitter.
+    async emit(event: AnyEventDefinition, payload: unknown) {
+      let parsed = parseValue(event.schema, payload, 'event', event.name)
+      if (parsed instanceof Promise) parsed = await parsed
+      record.emitted.push({ eventName: event.name, payload: parsed })
     },
   }
   const runtime: InstanceRuntime = {

@@ -1,17 +1,28 @@
 import type { DeliveryMode } from '../definitions/types.js'
 import type { Envelope, Receiver } from '../envelope/envelope.js'
+import type { ConduitError } from '../errors/errors.js'
 import type { Logger } from '../observability/logging.js'
 import type { BridgeCapabilities } from './capabilities.js'
 
 /**
  * The transport port: the only thing a bridge implements. It connects, subscribes and moves
- * messages. Correlation, deadlines, envelope validation, tracing and error mapping live in the
- * protocol engine (EventBridge) once, for every bridge.
+ * bytes. Correlation, deadlines, encoding and decoding, draining, local routing and the poison
+ * policy live in the protocol engine (EventBridge) once, for every bridge.
  *
- * Messages arrive as bytes (network transports, decoded and validated by the engine) or as
- * envelope objects (in-process transports, which skip encoding).
+ * Messages arrive as bytes (network transports; the engine decodes and validates them) or as
+ * envelope objects (in-process transports, `carries: 'envelopes'`, which skip encoding).
  */
 export type RawMessage = Uint8Array | Envelope
+
+/**
+ * One message the engine hands a transport to send. `bytes` is the envelope encoded once by the
+ * engine and already checked against `capabilities.maxPayloadBytes`; a transport never encodes.
+ */
+export interface OutboundMessage {
+  /** read it for routing only (id, eventName, deadline, correlationId); never change it */
+  readonly envelope: Readonly<Envelope>
+  readonly bytes: Uint8Array
+}
 
 export interface TransportHost {
   /** unique per bridge instance; use it for reply inboxes and per-instance queues */
@@ -19,30 +30,63 @@ export interface TransportHost {
   readonly logger: Logger
   /** hand every response/error message addressed to this instance to the engine */
   receiveReply(raw: RawMessage): void
+  /**
+   * A late failure of one sent command, known only after `sendCommand` resolved (NATS "no
+   * responders", an AMQP `basic.return`, a Dapr 404). `commandId` is the envelope id.
+   */
+  failCall(commandId: string, error: ConduitError): void
+  /**
+   * Replies to calls sent on this connection can no longer arrive (the connection dropped).
+   * The engine fails every waiting call at once with a retryable 503 saying the outcome is unknown.
+   */
+  repliesLost(reason: string): void
+  /** A failure the transport caught (an ack, nack, dead-letter or reply it could not do): logged and counted. */
+  reportFailure(action: string, error: unknown, context?: Record<string, unknown>): void
 }
 
 export type CommandAddress = Pick<Receiver, 'service' | 'version' | 'command'>
 
-/** Sends the response back to the caller instance, by whatever reply route the transport used. */
-export type ReplySender = (response: Envelope) => Promise<void>
+/** Sends a response back to the calling instance, by whatever reply route the transport used. */
+export type ReplySender = (response: OutboundMessage) => Promise<void> | void
+
+/**
+ * What a transport hands instead of a ReplySender when the reply address it took from the wire
+ * is unusable (illegal, or outside this bridge's reply namespace). The engine then drops the
+ * command with a log, without running it.
+ */
+export interface RefusedReply {
+  readonly refused: string
+}
+
+/** The record a transport stores in its dead-letter place; the engine made sure it fits the broker. */
+export interface DeadLetterRecord {
+  /** why it was dead-lettered, bounded in length */
+  readonly reason: string
+  /** the original message, or when that would not fit, a small JSON stub naming its id and size */
+  readonly message: RawMessage
+  /** true when `message` is the stub, not the original */
+  readonly stub: boolean
+}
 
 export type DeliveryOutcome =
   | { readonly action: 'ack' }
   | { readonly action: 'retry'; readonly delayMs: number }
-  | { readonly action: 'dead-letter'; readonly reason: string }
+  | { readonly action: 'dead-letter'; readonly reason: string; readonly record: DeadLetterRecord }
 
 /**
  * Handles one command and resolves with what the transport should do with the message: `ack`
- * once it was answered (or refused as expired), `dead-letter` when it could not be read at all
- * (the reason says why; where the broker has a dead-letter place, put it there).
+ * once it was answered (or refused), `dead-letter` when it could not be read at all. The promise
+ * never rejects: every failure inside (a reply that could not be sent included) is handled,
+ * logged and counted by the engine.
  */
-export type CommandReceiver = (raw: RawMessage, reply: ReplySender) => Promise<DeliveryOutcome>
+export type CommandReceiver = (raw: RawMessage, reply: ReplySender | RefusedReply) => Promise<DeliveryOutcome>
 
 export interface Delivery {
   /** 1 on first delivery; transports that track redeliveries report the count */
   readonly attempt: number
 }
 
+/** Handles one event; like CommandReceiver, the promise never rejects. */
 export type EventReceiver = (raw: RawMessage, delivery: Delivery) => Promise<DeliveryOutcome>
 
 export interface EventListenerSpec {
@@ -55,23 +99,36 @@ export interface EventListenerSpec {
   readonly maxAttempts: number
 }
 
+/**
+ * One subscription on the broker. The engine stops it in two steps so that the drain is written
+ * once: `pause()` stops taking new messages, the engine waits (bounded) for the ones in flight to
+ * be handled and settled, then `close()` releases it. Unacked durable messages return to the broker.
+ */
 export interface TransportListener {
-  /** Stop taking new messages. Messages in flight finish; unacked durable ones return to the broker. */
+  pause(): Promise<void>
   close(): Promise<void>
 }
 
 export interface Transport {
   readonly name: string
   readonly capabilities: BridgeCapabilities
+  /** `envelopes` for in-process transports: the engine hands envelope objects and skips encoding */
+  readonly carries?: 'bytes' | 'envelopes'
   connect(host: TransportHost): Promise<void>
   disconnect(): Promise<void>
   isReady(): boolean
   isHealthy(): boolean
-  /** Reject with NoHandlerError when the transport can tell nothing listens. */
-  sendCommand(address: CommandAddress, command: Envelope): Promise<void>
+  /**
+   * Resolves once the broker has the command, not when it is answered; rejects when it could not
+   * be handed over (NoHandlerError when the transport can tell at once that nothing listens).
+   * Failures known later go to `host.failCall`.
+   */
+  sendCommand(address: CommandAddress, command: OutboundMessage): Promise<void>
+  /** One listener per address per bridge instance; the engine routes among local services. */
   listenCommands(address: CommandAddress, receive: CommandReceiver): Promise<TransportListener>
   /** Resolves once the broker accepted the event (confirmed where the broker confirms). */
-  publishEvent(event: Envelope): Promise<void>
+  publishEvent(event: OutboundMessage): Promise<void>
+  /** One listener per group per bridge instance; the engine routes among local subscriptions. */
   listenEvents(spec: EventListenerSpec, receive: EventReceiver): Promise<TransportListener>
   /** Present when capabilities.deadLetterInspection is supported. */
   readDeadLetters?(group: string): Promise<RawMessage[]>

@@ -1,0 +1,30 @@
+// @conduit/core/transport: the face for people writing bridges. Service authors use the root.
+export { EventBridge, type EventBridgeOptions } from '../bridge/EventBridge.js'
+export { DEAD_LETTER_HEADROOM_BYTES, MAX_REASON_LENGTH } from '../bridge/deadLetterRecord.js'
+export { type CloudEvent, fromCloudEvent, toCloudEvent } from '../envelope/cloudevents.js'
+export { decodeEnvelope, ENVELOPE_LIMITS, encodeEnvelope, validateEnvelope } from '../envelope/codec.js'
+export {
+  type BridgeCapabilities,
+  type Capability,
+  type CapabilityName,
+  supported,
+  unsupported,
+} from './capabilities.js'
+export type {
+  CommandAddress,
+  CommandReceiver,
+  DeadLetterRecord,
+  Delivery,
+  DeliveryOutcome,
+  EventListenerSpec,
+  EventReceiver,
+  OutboundMessage,
+  RawMessage,
+  RefusedReply,
+  ReplySender,
+  Transport,
+  TransportHost,
+  TransportListener,
+} from './port.js'
+// The in-process transport, for bridges and tests that wrap or adjust it
+export { createMemoryTransport, memoryCapabilities } from '../memory/MemoryBridge.js'
