@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { decodeEnvelope, validateEnvelope } from '../envelope/codec.js'
 import { type Envelope, JSON_CONTENT_TYPE, type Sender, SPEC_VERSION } from '../envelope/envelope.js'
 import { errorToWire } from '../errors/wire.js'
-import type { RawMessage } from '../transport/port.js'
+import type { CommandAddress, RawMessage } from '../transport/port.js'
+import type { EmitOptions, InvokeOptions } from './options.js'
 
 // Ids are a random per-process prefix plus a counter: unique like a UUID, a fraction of the
 // cost per message.
@@ -78,3 +79,54 @@ export function decodeInbound(raw: RawMessage): Envelope {
   }
   return validateEnvelope(raw)
 }
+
+/** A command envelope; the engine sets traceparent and sender. */
+export function commandEnvelope(
+  address: CommandAddress,
+  payload: unknown,
+  correlationId: string,
+  now: number,
+  deadline: number,
+  options: InvokeOptions,
+): Envelope {
+  const envelope: Envelope = {
+    id: newId(),
+    type: 'command',
+    specVersion: SPEC_VERSION,
+    time: now,
+    correlationId,
+    sender: UNSET_SENDER,
+    receiver: address,
+    deadline,
+    contentType: JSON_CONTENT_TYPE,
+    payload,
+  }
+  if (options.tracestate !== undefined) envelope.tracestate = options.tracestate
+  if (options.principalId !== undefined) envelope.principalId = options.principalId
+  if (options.tenantId !== undefined) envelope.tenantId = options.tenantId
+  if (options.parameter !== undefined) envelope.parameter = options.parameter
+  if (options.headers !== undefined) envelope.headers = options.headers
+  return envelope
+}
+
+/** An event envelope; the engine sets traceparent and sender. */
+export function eventEnvelope(eventName: string, payload: unknown, options: EmitOptions): Envelope {
+  const envelope: Envelope = {
+    id: newId(),
+    type: 'event',
+    specVersion: SPEC_VERSION,
+    time: Date.now(),
+    correlationId: options.correlationId ?? newId(),
+    sender: UNSET_SENDER,
+    eventName,
+    contentType: JSON_CONTENT_TYPE,
+    payload,
+  }
+  if (options.tracestate !== undefined) envelope.tracestate = options.tracestate
+  if (options.principalId !== undefined) envelope.principalId = options.principalId
+  if (options.tenantId !== undefined) envelope.tenantId = options.tenantId
+  if (options.headers !== undefined) envelope.headers = options.headers
+  return envelope
+}
+
+const UNSET_SENDER: Sender = Object.freeze({ instanceId: 'unset' })

@@ -64,7 +64,11 @@ export interface ReceiverEnvironment {
 const ACK: DeliveryOutcome = Object.freeze({ action: 'ack' })
 
 function deadLetter(env: ReceiverEnvironment, raw: RawMessage, reason: string, id?: string): DeliveryOutcome {
-  return { action: 'dead-letter', reason: boundedReason(reason), record: deadLetterRecord(raw, reason, env.maxPayloadBytes(), id) }
+  return {
+    action: 'dead-letter',
+    reason: boundedReason(reason),
+    record: deadLetterRecord(raw, reason, env.maxPayloadBytes(), id),
+  }
 }
 
 function isRefused(reply: ReplySender | RefusedReply): reply is RefusedReply {
@@ -100,7 +104,10 @@ export function createCommandReceiver(
     }
     if (isRefused(reply)) {
       const reason = `reply address refused: ${reply.refused}`
-      env.logger.warn({ bridge: env.bridgeName, command: name, correlationId: command.correlationId, reason }, 'dropped command with an unusable reply address')
+      env.logger.warn(
+        { bridge: env.bridgeName, command: name, correlationId: command.correlationId, reason },
+        'dropped command with an unusable reply address',
+      )
       return deadLetter(env, raw, reason, command.id)
     }
     const handler = route.pick()
@@ -113,7 +120,10 @@ export function createCommandReceiver(
     const { sender } = handler
     if (command.deadline !== undefined && command.deadline <= Date.now()) {
       // The caller has given up (or is about to): running it now would only do unwanted work.
-      env.logger.debug({ correlationId: command.correlationId }, 'command expired before pickup, not executed')
+      env.logger.debug(
+        { correlationId: command.correlationId },
+        'command expired before pickup, not executed',
+      )
       const expired = new TimeoutError('Deadline passed before the command was picked up')
       await sendReply(env, command, errorEnvelope(command, expired, sender), reply)
       return ACK
@@ -134,7 +144,12 @@ export function createCommandReceiver(
       recordSpanError(span, error)
       if (!isConduitError(error)) {
         env.logger.error(
-          { err: error, correlationId: command.correlationId, traceId: traceIdOf(command.traceparent), command: name },
+          {
+            err: error,
+            correlationId: command.correlationId,
+            traceId: traceIdOf(command.traceparent),
+            command: name,
+          },
           'command failed with an unhandled error',
         )
       }
@@ -168,7 +183,12 @@ export function createCommandReceiver(
  * Encodes and sends one reply. A reply too large for the bridge becomes a small error reply
  * saying so; a reply that cannot be sent at all is logged and counted, never thrown.
  */
-async function sendReply(env: ReceiverEnvironment, command: Envelope, response: Envelope, reply: ReplySender): Promise<void> {
+async function sendReply(
+  env: ReceiverEnvironment,
+  command: Envelope,
+  response: Envelope,
+  reply: ReplySender,
+): Promise<void> {
   const limit = env.maxPayloadBytes()
   let outbound = new Outbound(response, limit, env.bridgeName)
   try {
@@ -178,7 +198,10 @@ async function sendReply(env: ReceiverEnvironment, command: Envelope, response: 
       env.reportFailure('encode a reply', error, { correlationId: command.correlationId })
       return
     }
-    env.logger.warn({ correlationId: command.correlationId, reason: error.message }, 'reply too large; answering with an error')
+    env.logger.warn(
+      { correlationId: command.correlationId, reason: error.message },
+      'reply too large; answering with an error',
+    )
     outbound = new Outbound(errorEnvelope(command, error, response.sender), limit, env.bridgeName)
     try {
       void outbound.bytes
@@ -217,7 +240,10 @@ export function createEventReceiver(
       if (event.type !== 'event') throw new Error(`expected an event, got ${event.type}`)
     } catch (error) {
       const reason = (error as Error).message
-      env.logger.warn({ bridge: env.bridgeName, subscription: spec.subject, reason }, 'dead-lettered malformed event')
+      env.logger.warn(
+        { bridge: env.bridgeName, subscription: spec.subject, reason },
+        'dead-lettered malformed event',
+      )
       return deadLetter(env, raw, reason)
     }
     if (!matches(event)) return ACK
@@ -225,7 +251,10 @@ export function createEventReceiver(
     if (handler === undefined) {
       // The last local registration left while the listener drains: let another instance have it.
       if (spec.delivery === 'durable') return { action: 'retry', delayMs: 0 }
-      env.logger.warn({ subscription: spec.subject, correlationId: event.correlationId }, 'event arrived while stopping; at-most-once, dropped')
+      env.logger.warn(
+        { subscription: spec.subject, correlationId: event.correlationId },
+        'event arrived while stopping; at-most-once, dropped',
+      )
       return ACK
     }
     const metered = env.instruments.active
@@ -247,7 +276,10 @@ export function createEventReceiver(
     handler.inFlight.begin()
     if (metered) env.instruments.inFlight.add(1)
     try {
-      await handler.execute({ message: event, span, traceparent: spanTraceparent(span, event.traceparent) }, delivery.attempt)
+      await handler.execute(
+        { message: event, span, traceparent: spanTraceparent(span, event.traceparent) },
+        delivery.attempt,
+      )
       return ACK
     } catch (error) {
       recordSpanError(span, error)
@@ -299,5 +331,10 @@ function failureOutcome(
   }
   env.logger.error(context, 'subscription failed on its last attempt; the event is dead-lettered')
   const message = error instanceof Error ? error.message : String(error)
-  return deadLetter(env, raw, permanent ? `permanent failure: ${message}` : `failed ${attempt} times: ${message}`, event.id)
+  return deadLetter(
+    env,
+    raw,
+    permanent ? `permanent failure: ${message}` : `failed ${attempt} times: ${message}`,
+    event.id,
+  )
 }

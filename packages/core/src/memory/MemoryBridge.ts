@@ -1,6 +1,6 @@
 import { EventBridge, type EventBridgeOptions } from '../bridge/EventBridge.js'
-import { type BridgeCapabilities, supported } from '../transport/capabilities.js'
 import type { Envelope } from '../envelope/envelope.js'
+import { type BridgeCapabilities, supported } from '../transport/capabilities.js'
 import type { Transport, TransportHost } from '../transport/port.js'
 import { SENT } from '../transport/sent.js'
 import { MemoryBroker } from './MemoryBroker.js'

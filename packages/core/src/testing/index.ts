@@ -7,9 +7,9 @@ import { createDefaultLogger, type Logger } from '../observability/logging.js'
 import type { InstanceRuntime } from '../service/context.js'
 import type { CommandImplementation, SubscriptionImplementation } from '../service/implementation.js'
 import { commandPipeline, subscriptionPipeline } from '../service/pipelines.js'
+import { parseValue } from '../service/validation.js'
 import type { Stores } from '../stores/contracts.js'
 import { memoryStores } from '../stores/memory.js'
-import { parseValue } from '../service/validation.js'
 
 /**
  * Unit-test helpers: run one handler through the real pipeline (validation, hooks, declared

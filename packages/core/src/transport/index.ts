@@ -1,8 +1,11 @@
 // @conduit/core/transport: the face for people writing bridges. Service authors use the root.
-export { EventBridge, type EventBridgeOptions } from '../bridge/EventBridge.js'
+
 export { DEAD_LETTER_HEADROOM_BYTES, MAX_REASON_LENGTH } from '../bridge/deadLetterRecord.js'
+export { EventBridge, type EventBridgeOptions } from '../bridge/EventBridge.js'
 export { type CloudEvent, fromCloudEvent, toCloudEvent } from '../envelope/cloudevents.js'
 export { decodeEnvelope, ENVELOPE_LIMITS, encodeEnvelope, validateEnvelope } from '../envelope/codec.js'
+// The in-process transport, for bridges and tests that wrap or adjust it
+export { createMemoryTransport, memoryCapabilities } from '../memory/MemoryBridge.js'
 export {
   type BridgeCapabilities,
   type Capability,
@@ -26,5 +29,3 @@ export type {
   TransportHost,
   TransportListener,
 } from './port.js'
-// The in-process transport, for bridges and tests that wrap or adjust it
-export { createMemoryTransport, memoryCapabilities } from '../memory/MemoryBridge.js'
