@@ -42,6 +42,8 @@ export type {
   SubscriptionFilter,
   SubscriptionHandler,
   SubscriptionTypes,
+  UndeclaredEmit,
+  UndeclaredInvoke,
 } from './definitions/types.js'
 // Envelope (wire format v1; encoding and CloudEvents live on @conduit/core/transport)
 export {

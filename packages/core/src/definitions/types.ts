@@ -124,6 +124,19 @@ export interface CallOptions {
   headers?: Record<string, string>
 }
 
+/**
+ * What the compiler names when a handler invokes a command its definition does not declare:
+ * "... is not assignable to ... UndeclaredInvoke<"name">", with this property missing.
+ */
+export interface UndeclaredInvoke<Name extends string> {
+  readonly 'is not declared in this handler\'s "invokes"': Name
+}
+
+/** What the compiler names when a handler emits an event its definition does not declare. */
+export interface UndeclaredEmit<Name extends string> {
+  readonly 'is not declared in this handler\'s "emits"': Name
+}
+
 /** What a handler gets besides its input. */
 export interface HandlerContext<
   Emits extends readonly AnyEventDefinition[],
@@ -131,15 +144,17 @@ export interface HandlerContext<
   Config,
 > {
   /** Invoke a command this definition declares in `invokes`. */
-  invoke<C extends Invokes[number]>(
-    command: C,
+  invoke<C extends AnyCommandDefinition>(
+    command: C & (C extends Invokes[number] ? unknown : UndeclaredInvoke<C['name']>),
     input: z.input<C['input']>,
     options?: CallOptions & { parameter?: Record<string, unknown> },
   ): Promise<z.output<C['output']>>
   /** Emit an event this definition declares in `emits`. */
-  emit<N extends Emits[number]['name']>(
-    eventName: N,
-    payload: z.input<Extract<Emits[number], { name: N }>['schema']>,
+  emit<N extends string>(
+    eventName: N & (N extends Emits[number]['name'] ? unknown : UndeclaredEmit<N>),
+    payload: N extends Emits[number]['name']
+      ? z.input<Extract<Emits[number], { name: N }>['schema']>
+      : unknown,
   ): Promise<void>
   readonly logger: Logger
   readonly stores: Stores
