@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MalformedMessageError, PayloadTooLargeError } from '../errors/errors.js'
 import { fromCloudEvent, toCloudEvent } from './cloudevents.js'
-import { decodeEnvelope, encodeEnvelope } from './codec.js'
+import { decodeEnvelope, ENVELOPE_LIMITS, encodeEnvelope } from './codec.js'
 import type { Envelope } from './envelope.js'
 
 const command: Envelope = {
@@ -23,6 +23,19 @@ const command: Envelope = {
 }
 
 describe('envelope codec', () => {
+  it('accepts every field at its bound', () => {
+    const atBounds: Envelope = {
+      ...command,
+      id: 'i'.repeat(ENVELOPE_LIMITS.id),
+      correlationId: 'c'.repeat(ENVELOPE_LIMITS.correlationId),
+      tracestate: 't'.repeat(ENVELOPE_LIMITS.tracestate),
+      headers: Object.fromEntries(
+        Array.from({ length: ENVELOPE_LIMITS.headerCount }, (_, i) => [`h${i}`, 'v'.repeat(100)]),
+      ),
+    }
+    expect(decodeEnvelope(encodeEnvelope(atBounds))).toEqual(atBounds)
+  })
+
   it('round trips every field', () => {
     expect(decodeEnvelope(encodeEnvelope(command))).toEqual(command)
   })
@@ -36,6 +49,23 @@ describe('envelope codec', () => {
     [JSON.stringify({ ...command, receiver: undefined }), /command needs a receiver/],
     [JSON.stringify({ ...command, type: 'event' }), /event needs an event name/],
     [JSON.stringify({ ...command, deadline: 'soon' }), /deadline/],
+    // every metadata field is bounded (ENVELOPE_LIMITS); an over-long one is refused by name
+    [JSON.stringify({ ...command, correlationId: 'c'.repeat(600_000) }), /correlationId: Too big/],
+    [JSON.stringify({ ...command, id: 'i'.repeat(129) }), /^Malformed message: id: Too big/],
+    [
+      JSON.stringify({ ...command, receiver: { ...command.receiver, command: 'x'.repeat(257) } }),
+      /receiver.command/,
+    ],
+    [JSON.stringify({ ...command, tracestate: 't'.repeat(513) }), /tracestate/],
+    [JSON.stringify({ ...command, principalId: 'p'.repeat(257) }), /principalId/],
+    [JSON.stringify({ ...command, headers: { big: 'v'.repeat(4097) } }), /headers.big/],
+    [
+      JSON.stringify({
+        ...command,
+        headers: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`h${i}`, 'v'])),
+      }),
+      /at most 64 headers/,
+    ],
   ])('rejects %s with a reason', (raw, reason) => {
     expect(() => decodeEnvelope(raw)).toThrow(MalformedMessageError)
     expect(() => decodeEnvelope(raw)).toThrow(reason)
