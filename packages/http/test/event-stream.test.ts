@@ -1,4 +1,5 @@
-import { MemoryBridge, unsupported } from '@conduit/core'
+import { MemoryBridge } from '@conduit/core'
+import { unsupported } from '@conduit/core/transport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createGateway } from '../src/index.js'
 import { bearer, hs256Token, startTestGateway, type TestGateway } from './support/gateway.js'
