@@ -3,13 +3,13 @@
  * events/ (shaped as AWS sends them) and prints what they answer. With `--built` it loads the
  * bundles `pnpm build` wrote to dist/ (what `sam build` deploys) instead of the sources.
  *
- * The EventBridge bus between the functions is simulated: the user function's EventBusBridge
- * hands its PutEvents entries to this script, which delivers them to the email function the
- * way template.yaml wires it (rule → SQS queue → event source mapping), and once directly (a
- * rule with the function as target).
+ * The EventBridge bus between the functions is simulated: the user function's event bus
+ * transport hands its PutEvents entries to this script, which delivers them to the email
+ * function the way template.yaml wires it (rule → SQS queue → event source mapping), and once
+ * directly (a rule with the function as target).
  */
 import { readFileSync } from 'node:fs'
-import { EventBusBridge, type PutEventsEntry } from '@conduit/aws-lambda'
+import { createEventBusTransport, type PutEventsEntry } from '@conduit/aws-lambda'
 import { eventBridgeEventFrom, lambdaContext, sqsEventFrom } from '@conduit/aws-lambda/testing'
 import { listSentMails } from '@conduit/example-monolith/email/service'
 import type { createEmailHandler } from './email-function.js'
@@ -37,14 +37,13 @@ const expect = (what: string, actual: unknown, expected: unknown) => {
 
 const bus: PutEventsEntry[] = []
 const user = userHandler({
-  bridge: () =>
-    new EventBusBridge({
-      eventBusName: 'conduit-local',
-      putEvents: async (entries) => {
-        bus.push(...entries)
-        return { FailedEntryCount: 0, Entries: entries.map((_, index) => ({ EventId: `local-${index}` })) }
-      },
-    }),
+  outgoing: createEventBusTransport({
+    eventBusName: 'conduit-local',
+    putEvents: async (entries) => {
+      bus.push(...entries)
+      return { FailedEntryCount: 0, Entries: entries.map((_, index) => ({ EventId: `local-${index}` })) }
+    },
+  }),
   closeOnSigterm: false,
 })
 const email = emailHandler({ closeOnSigterm: false })

@@ -1,7 +1,7 @@
 import { createHttpHandler, type HttpHandlerOptions } from '@conduit/aws-lambda'
 // The monolith example's service, unchanged: its definition and handlers, deployed as a function.
 import { userV1Service } from '@conduit/example-monolith/user/service'
-import { bridgeFromEnvironment } from './outgoingBridge.js'
+import { outgoingFromEnvironment } from './outgoingTransport.js'
 
 /**
  * The user service behind API Gateway (HTTP API), a REST API or a function URL: every command
@@ -9,7 +9,7 @@ import { bridgeFromEnvironment } from './outgoingBridge.js'
  */
 export function createUserHandler(options: HttpHandlerOptions = {}) {
   return createHttpHandler(userV1Service, {
-    bridge: bridgeFromEnvironment(),
+    outgoing: outgoingFromEnvironment(),
     openapi: { title: 'User service', version: '1' },
     // The docs page reads Swagger UI's files from node_modules/swagger-ui-dist, which the bundle
     // does not ship; /openapi.json is served either way.

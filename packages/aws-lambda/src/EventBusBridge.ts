@@ -1,16 +1,17 @@
 import {
-  type BridgeCapabilities,
   BridgeUnavailableError,
   ConduitError,
   type Envelope,
-  EventBridge,
   type EventBridgeOptions,
-  encodeEnvelope,
   NoHandlerError,
+} from '@conduit/core'
+import {
+  type BridgeCapabilities,
+  EventBridge,
   supported,
   type Transport,
   unsupported,
-} from '@conduit/core'
+} from '@conduit/core/transport'
 
 export const EVENT_BUS_BRIDGE_NAME = 'aws-eventbridge'
 /** PutEvents takes entries up to 256 KiB (detail, detail-type, source and bus name together). */
@@ -34,7 +35,7 @@ export interface PutEventsResult {
 /** Sends one PutEvents request. */
 export type PutEvents = (entries: PutEventsEntry[]) => Promise<PutEventsResult>
 
-export interface EventBusBridgeOptions extends EventBridgeOptions {
+export interface EventBusTransportOptions {
   /** the bus name or ARN; default `default` */
   eventBusName?: string
   /** the entries' `Source`; default `conduit.<sending service>` */
@@ -45,6 +46,8 @@ export interface EventBusBridgeOptions extends EventBridgeOptions {
    */
   putEvents?: PutEvents
 }
+
+export interface EventBusBridgeOptions extends EventBusTransportOptions, EventBridgeOptions {}
 
 const eventBusCapabilities: BridgeCapabilities = Object.freeze({
   requestReply: unsupported('an event bus carries events only; invoke commands through another bridge'),
@@ -57,18 +60,13 @@ const eventBusCapabilities: BridgeCapabilities = Object.freeze({
 })
 
 /**
- * An outgoing-only bridge that puts every emitted event on an Amazon EventBridge bus: the
- * entry's `DetailType` is the event name and its `Detail` the whole envelope, which
- * `createEventHandler` reads back from rule targets (Lambda, SQS). Give it to a function as
- * `bridge`; it serves no commands and consumes nothing (Lambda event sources do).
+ * An outgoing-only transport that puts every emitted event on an Amazon EventBridge bus: the
+ * entry's `DetailType` is the event name and its `Detail` the whole envelope (the bytes the
+ * engine encoded), which `createEventHandler` reads back from rule targets (Lambda, SQS). Give
+ * it to a function as `outgoing`; it serves no commands and consumes nothing (Lambda event
+ * sources do).
  */
-export class EventBusBridge extends EventBridge {
-  constructor(options: EventBusBridgeOptions = {}) {
-    super(createEventBusTransport(options), options)
-  }
-}
-
-function createEventBusTransport(options: EventBusBridgeOptions): Transport {
+export function createEventBusTransport(options: EventBusTransportOptions = {}): Transport {
   const eventBusName = options.eventBusName ?? 'default'
   let putEvents: PutEvents | undefined
   const notConsumed = () =>
@@ -100,29 +98,35 @@ function createEventBusTransport(options: EventBusBridgeOptions): Transport {
     async listenEvents() {
       throw notConsumed()
     },
-    async publishEvent(event) {
+    async publishEvent({ envelope, bytes }) {
       if (!putEvents) throw new BridgeUnavailableError(`${EVENT_BUS_BRIDGE_NAME} is not started`)
-      const detail = encodeEnvelope(event, eventBusCapabilities.maxPayloadBytes, EVENT_BUS_BRIDGE_NAME)
       const result = await putEvents([
         {
           EventBusName: eventBusName,
-          Source: options.source ?? sourceOf(event),
-          DetailType: event.eventName!,
-          Detail: Buffer.from(detail).toString('utf8'),
-          Time: new Date(event.time),
+          Source: options.source ?? sourceOf(envelope),
+          DetailType: envelope.eventName!,
+          Detail: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+          Time: new Date(envelope.time),
         },
       ])
       if ((result.FailedEntryCount ?? 0) > 0) {
         const entry = result.Entries?.[0]
         throw new BridgeUnavailableError(
-          `EventBridge refused ${event.eventName}: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim(),
+          `EventBridge refused ${envelope.eventName}: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim(),
         )
       }
     },
   }
 }
 
-function sourceOf(event: Envelope): string {
+/** The event bus as a bridge of its own, for a process (not a function) that only emits. */
+export class EventBusBridge extends EventBridge<Transport> {
+  constructor(options: EventBusBridgeOptions = {}) {
+    super(createEventBusTransport(options), options)
+  }
+}
+
+function sourceOf(event: Readonly<Envelope>): string {
   return event.sender.service ? `conduit.${event.sender.service}` : 'conduit'
 }
 

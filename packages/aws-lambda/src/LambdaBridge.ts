@@ -1,18 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import {
-  BridgeUnavailableError,
-  type CommandAddress,
-  type Envelope,
-  EventBridge,
-  type EventBridgeOptions,
-  type InvokeOptions,
-} from '@conduit/core'
-import {
-  createLambdaTransport,
-  type LambdaTransport,
-  type OutgoingBridge,
-  type SubscriptionOutcome,
-} from './LambdaTransport.js'
+import type { CommandAddress, Envelope, EventBridgeOptions, InvokeOptions } from '@conduit/core'
+import { EventBridge, type Transport } from '@conduit/core/transport'
+import { createLambdaTransport, type LambdaTransport, type SubscriptionOutcome } from './LambdaTransport.js'
 
 /** The part of the Lambda context the bridge needs: how long the invocation may still run. */
 export interface InvocationClock {
@@ -28,28 +17,19 @@ export const DEADLINE_MARGIN_MS = 250
 /**
  * The bridge a Lambda function's service runs on. Lambda events come in through it (HTTP
  * requests as commands, queue and bus records as events); what the handlers send goes out
- * through the outgoing bridge. The engine (validation, deadlines, tracing, errors) is core's.
+ * through the `outgoing` transport, which this one engine drives (correlation, deadlines,
+ * encoding, tracing and errors are core's, once).
  */
-export class LambdaBridge extends EventBridge {
-  private readonly lambdaTransport: LambdaTransport
+export class LambdaBridge extends EventBridge<LambdaTransport> {
   private readonly invocationDeadline = new AsyncLocalStorage<number>()
 
-  constructor(outgoing: OutgoingBridge, options: EventBridgeOptions = {}) {
-    const transport = createLambdaTransport(outgoing)
-    super(transport, options)
-    this.lambdaTransport = transport
+  constructor(outgoing: Transport, options: EventBridgeOptions = {}) {
+    super(createLambdaTransport(outgoing), options)
   }
 
-  /** The bridge outgoing invokes and emits go through (set once `connectOutgoing` resolved). */
-  get outgoing(): EventBridge {
-    const outgoing = this.lambdaTransport.outgoing
-    if (!outgoing) throw new BridgeUnavailableError('the outgoing bridge is not connected yet')
-    return outgoing
-  }
-
-  /** Creates and starts the outgoing bridge once; a failure is retried by the next call. */
-  connectOutgoing(): Promise<EventBridge> {
-    return this.lambdaTransport.connectOutgoing()
+  /** The transport outgoing invokes and emits go through (connected by `start()`). */
+  get outgoing(): Transport {
+    return this.transport.outgoing
   }
 
   /**
@@ -72,6 +52,6 @@ export class LambdaBridge extends EventBridge {
 
   /** Hands an inbound event to the matching subscriptions; resolves with each one's outcome. */
   deliverEvent(event: Envelope, attempt: number): Promise<SubscriptionOutcome[]> {
-    return this.lambdaTransport.deliverEvent(event, attempt)
+    return this.transport.deliverEvent(event, attempt)
   }
 }

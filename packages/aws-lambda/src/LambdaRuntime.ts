@@ -1,27 +1,27 @@
 import {
   BridgeUnavailableError,
-  type EventBridge,
   type EventBridgeOptions,
   type InstanceOptions,
-  MemoryBridge,
+  MemoryBroker,
   type Service,
   type ServiceInstance,
 } from '@conduit/core'
+import { createMemoryTransport, type Transport } from '@conduit/core/transport'
 import { LambdaBridge } from './LambdaBridge.js'
 
 export interface LambdaRuntimeOptions {
   /**
-   * The bridge outgoing invokes and emits go through (NatsBridge, AmqpBridge, EventBusBridge...),
-   * or a factory for it, called once per container at the first invocation. Started unless it
-   * already runs; stopped when the function closes. Default: a MemoryBridge, on which nothing
-   * outside this function listens.
+   * The transport outgoing invokes and emits go through (`createNatsTransport(...)`,
+   * `createEventBusTransport(...)`...): created with the handler (no I/O), connected by the
+   * first invocation, disconnected when the function closes. Default: an in-memory transport,
+   * on which nothing outside this function listens.
    */
-  bridge?: EventBridge | (() => EventBridge | Promise<EventBridge>)
+  outgoing?: Transport
   /** logger, stores and config of the service instance */
   instance?: InstanceOptions
   /** engine options of the function's own bridge: logger, default command timeout, drain timeout */
   engine?: EventBridgeOptions
-  /** stop the service and close the bridges when Lambda sends SIGTERM; default true */
+  /** stop the service and close the bridge when Lambda sends SIGTERM; default true */
   closeOnSigterm?: boolean
   /** how long the SIGTERM cleanup may take before the process ends anyway; default 400 ms */
   shutdownTimeoutMs?: number
@@ -30,9 +30,10 @@ export interface LambdaRuntimeOptions {
 type State = 'open' | 'closing' | 'closed'
 
 /**
- * One service in one Lambda container. Creating it does no I/O; the first invocation connects
- * the outgoing bridge and starts the service, every later one reuses them. SIGTERM (Lambda's
- * shutdown signal) or `close()` stops the service, then the bridges.
+ * One service in one Lambda container. Creating it does no I/O, so the function's init never
+ * fails on a broker: the first invocation starts the bridge (connecting the outgoing transport)
+ * and the service, every later one reuses them, and a failed start is retried by the next
+ * invocation. SIGTERM (Lambda's shutdown signal) or `close()` stops the service, then the bridge.
  * Share one runtime between an HTTP handler and an event handler of the same function.
  */
 export class LambdaRuntime {
@@ -48,7 +49,10 @@ export class LambdaRuntime {
     readonly service: Service,
     private readonly options: LambdaRuntimeOptions = {},
   ) {
-    this.bridge = new LambdaBridge(options.bridge ?? (() => new MemoryBridge()), options.engine)
+    this.bridge = new LambdaBridge(
+      options.outgoing ?? createMemoryTransport(new MemoryBroker()),
+      options.engine,
+    )
   }
 
   /** Accepts a service (a runtime of its own) or a runtime to share. */
@@ -73,15 +77,15 @@ export class LambdaRuntime {
     return this.starting
   }
 
-  /** Stops the service (waiting for handlers in flight), then the function's bridges. */
+  /** Stops the service (waiting for handlers in flight), then the bridge and its outgoing transport. */
   close(): Promise<void> {
     this.closing ??= this.stop()
     return this.closing
   }
 
   private async start(): Promise<ServiceInstance> {
-    await this.bridge.connectOutgoing()
     if (!this.bridgeStarted) {
+      // Connects the outgoing transport; a failure leaves the bridge startable again.
       await this.bridge.start()
       this.bridgeStarted = true
     }

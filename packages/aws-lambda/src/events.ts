@@ -25,7 +25,7 @@ export interface EventHandler {
   (event: SNSEvent | AnyEventBridgeEvent, context?: Context): Promise<void>
   (event: SourceEvent, context?: Context): Promise<SQSBatchResponse | undefined>
   readonly runtime: LambdaRuntime
-  /** Stops the service and closes the bridges (also done on SIGTERM). */
+  /** Stops the service and closes its bridge (also done on SIGTERM). */
   close(): Promise<void>
 }
 

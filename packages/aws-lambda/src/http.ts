@@ -26,7 +26,7 @@ export interface HttpHandlerOptions
     Omit<GatewayOptions, 'services' | 'bridge' | 'sse'> {
   /**
    * Definitions of other services whose HTTP commands this function also routes; they are
-   * invoked through the outgoing bridge. The function's own service is always served.
+   * invoked through the outgoing transport. The function's own service is always served.
    */
   services?: readonly ServiceDefinition<any>[]
   /**
@@ -39,7 +39,7 @@ export interface HttpHandlerOptions
 export interface HttpHandler {
   (event: HttpEvent, context?: Context): Promise<HttpResult>
   readonly runtime: LambdaRuntime
-  /** Stops the service and closes the bridges (also done on SIGTERM). */
+  /** Stops the service and closes its bridge (also done on SIGTERM). */
   close(): Promise<void>
 }
 

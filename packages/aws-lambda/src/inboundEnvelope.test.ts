@@ -1,4 +1,4 @@
-import { toCloudEvent } from '@conduit/core'
+import { toCloudEvent } from '@conduit/core/transport'
 import { describe, expect, it } from 'vitest'
 import {
   type EventNaming,

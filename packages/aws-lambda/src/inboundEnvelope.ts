@@ -1,12 +1,11 @@
 import {
   assertEventName,
   type Envelope,
-  fromCloudEvent,
   JSON_CONTENT_TYPE,
   MalformedMessageError,
   SPEC_VERSION,
-  validateEnvelope,
 } from '@conduit/core'
+import { fromCloudEvent, validateEnvelope } from '@conduit/core/transport'
 
 /** What the AWS record says about a message, used when the message is a bare payload. */
 export interface RecordOrigin {

@@ -1,8 +1,10 @@
 export {
+  createEventBusTransport,
   EVENT_BUS_BRIDGE_NAME,
   EVENT_BUS_MAX_ENTRY_BYTES,
   EventBusBridge,
   type EventBusBridgeOptions,
+  type EventBusTransportOptions,
   type PutEvents,
   type PutEventsEntry,
   type PutEventsResult,
@@ -31,8 +33,9 @@ export {
 export { DEADLINE_MARGIN_MS, type InvocationClock, LambdaBridge } from './LambdaBridge.js'
 export { LambdaRuntime, type LambdaRuntimeOptions } from './LambdaRuntime.js'
 export {
+  createLambdaTransport,
   LAMBDA_BRIDGE_NAME,
-  type OutgoingBridge,
+  type LambdaTransport,
   type SubscriptionOutcome,
 } from './LambdaTransport.js'
 export { RecordDeliveryError, type RecordResult } from './recordDelivery.js'

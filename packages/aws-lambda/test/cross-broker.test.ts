@@ -5,7 +5,7 @@ import {
   handleCommand,
   handleSubscription,
 } from '@conduit/core'
-import { NatsBridge } from '@conduit/nats'
+import { createNatsTransport, NatsBridge } from '@conduit/nats'
 import { NatsAdmin, uniquePrefix } from '@conduit/nats/testing'
 import type { SQSEvent } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -22,22 +22,22 @@ import {
 
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
 
-// The functions' outgoing bridge is a NatsBridge; on the other side of the broker, a plain
-// service instance (another process in production) listens and serves `quota.checkQuota`.
+// The functions' outgoing transport is NATS; on the other side of the broker, a plain service
+// instance on a NatsBridge (another process in production) listens and serves `quota.checkQuota`.
 const observerV1 = defineService({ name: 'observer', version: '1' })
 const seeRegistrations = observerV1.subscription('seeRegistrations', { event: userRegistered })
 const seeMails = observerV1.subscription('seeMails', { event: mailSent })
 
-describe('functions whose outgoing bridge is NATS', { timeout: 20_000 }, () => {
+describe('functions whose outgoing transport is NATS', { timeout: 20_000 }, () => {
   const prefix = uniquePrefix('lambda')
   const seen: { eventName: string; payload: any; sender: unknown; correlationId: string }[] = []
   let broker: EventBridge
   let admin: NatsAdmin
-  const natsBridge = () => new NatsBridge({ servers: NATS_URL, prefix, drainTimeout: 2_000 })
+  const natsTransport = () => createNatsTransport({ servers: NATS_URL, prefix })
 
   beforeAll(async () => {
     admin = await NatsAdmin.connect(NATS_URL)
-    broker = natsBridge()
+    broker = new NatsBridge({ servers: NATS_URL, prefix, drainTimeout: 2_000 })
     await broker.start()
     const record = (payload: unknown, ctx: { message: any }) =>
       void seen.push({
@@ -68,7 +68,7 @@ describe('functions whose outgoing bridge is NATS', { timeout: 20_000 }, () => {
 
   it('an emit from inside an HTTP-invoked command reaches a subscriber on the broker', async () => {
     const handler = createHttpHandler(userService, {
-      bridge: natsBridge,
+      outgoing: natsTransport(),
       auth: () => undefined,
       closeOnSigterm: false,
     })
@@ -92,7 +92,7 @@ describe('functions whose outgoing bridge is NATS', { timeout: 20_000 }, () => {
 
   it("a command's invoke of another service goes over the broker and back", async () => {
     const handler = createHttpHandler(userService, {
-      bridge: natsBridge,
+      outgoing: natsTransport(),
       auth: () => undefined,
       closeOnSigterm: false,
     })
@@ -111,7 +111,10 @@ describe('functions whose outgoing bridge is NATS', { timeout: 20_000 }, () => {
   })
 
   it('what a subscription emits while handling an SQS batch reaches the broker', async () => {
-    const handler = createEventHandler(createMailerService([]), { bridge: natsBridge, closeOnSigterm: false })
+    const handler = createEventHandler(createMailerService([]), {
+      outgoing: natsTransport(),
+      closeOnSigterm: false,
+    })
     try {
       const result = await handler(fixture<SQSEvent>('sqs-batch'), lambdaContext())
       expect(result.batchItemFailures).toHaveLength(1)

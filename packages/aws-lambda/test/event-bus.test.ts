@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import {
+  createEventBusTransport,
   createEventHandler,
   createHttpHandler,
   EventBusBridge,
@@ -12,7 +13,7 @@ import { createMailerService, type MailerRecord, userService } from './support/s
 
 // No AWS here: `putEvents` stands in for the PutEvents API and keeps the entries, which are
 // then delivered the way an EventBridge rule does (to a Lambda target, or to an SQS target).
-describe('EventBusBridge: user function → bus → email function', () => {
+describe('the event bus transport: user function → bus → email function', () => {
   const closers: (() => Promise<void>)[] = []
   afterEach(async () => {
     await Promise.all(closers.splice(0).map((close) => close()))
@@ -20,7 +21,7 @@ describe('EventBusBridge: user function → bus → email function', () => {
 
   function userFunction(putEvents: (entries: PutEventsEntry[]) => Promise<PutEventsResult>) {
     const handler = createHttpHandler(userService, {
-      bridge: () => new EventBusBridge({ eventBusName: 'conduit', putEvents }),
+      outgoing: createEventBusTransport({ eventBusName: 'conduit', putEvents }),
       auth: () => undefined,
       closeOnSigterm: false,
     })

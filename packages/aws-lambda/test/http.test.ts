@@ -1,4 +1,5 @@
-import { HandledError, MemoryBridge, type Service } from '@conduit/core'
+import { HandledError, MemoryBridge, MemoryBroker, type Service } from '@conduit/core'
+import { createMemoryTransport, type Transport } from '@conduit/core/transport'
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHttpHandler, type HttpHandler, type HttpHandlerOptions } from '../src/index.js'
@@ -205,12 +206,15 @@ describe('createHttpHandler', () => {
 
   it('answers 503 when the bridge cannot start, and starts on a later invocation', async () => {
     let attempts = 0
-    const handler = open(userService, {
-      bridge: () => {
+    const memory = createMemoryTransport(new MemoryBroker())
+    const unreachableOnce: Transport = {
+      ...memory,
+      connect: async (host) => {
         if (++attempts === 1) throw new Error('broker unreachable')
-        return new MemoryBridge()
+        await memory.connect(host)
       },
-    })
+    }
+    const handler = open(userService, { outgoing: unreachableOnce })
     const first = await handler(fixture('api-gateway-v2'), lambdaContext())
     expect(first.statusCode).toBe(503)
     expect(bodyOf(first)).toMatchObject({ code: 'BRIDGE_UNAVAILABLE', correlationId: 'http-api-request-1' })
@@ -218,14 +222,16 @@ describe('createHttpHandler', () => {
     expect(attempts).toBe(2)
   })
 
-  it('sends what the handler emits through the given bridge', async () => {
-    const bridge = new MemoryBridge()
+  it('sends what the handler emits through the given outgoing transport', async () => {
+    const broker = new MemoryBroker()
+    const bridge = new MemoryBridge({ broker })
     await bridge.start()
     const records: MailerRecord[] = []
     const mailer = await createMailerService(records).getInstance(bridge)
     await mailer.start()
     try {
-      const result = await open(userService, { bridge })(fixture('api-gateway-v2'), lambdaContext())
+      const outgoing = createMemoryTransport(broker)
+      const result = await open(userService, { outgoing })(fixture('api-gateway-v2'), lambdaContext())
       const { userId } = bodyOf(result)
       await expect.poll(() => records.filter((r) => r.subscription === 'sendWelcome').length).toBe(1)
       expect(records.find((r) => r.subscription === 'sendWelcome')).toMatchObject({
@@ -235,6 +241,7 @@ describe('createHttpHandler', () => {
       })
     } finally {
       await mailer.stop()
+      await bridge.stop()
     }
   })
 })

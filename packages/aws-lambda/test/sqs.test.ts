@@ -1,4 +1,5 @@
-import { createService, defineService, handleSubscription, MemoryBridge } from '@conduit/core'
+import { createService, defineService, handleSubscription, MemoryBridge, MemoryBroker } from '@conduit/core'
+import { createMemoryTransport } from '@conduit/core/transport'
 import type { SQSEvent, SQSRecord } from 'aws-lambda'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
@@ -186,11 +187,12 @@ describe('createEventHandler with SQS', () => {
     expect(await open()({ Records: [] }, lambdaContext())).toEqual({ batchItemFailures: [] })
   })
 
-  it('sends what a subscription emits through the given bridge', async () => {
-    const bridge = new MemoryBridge()
+  it('sends what a subscription emits through the given outgoing transport', async () => {
+    const broker = new MemoryBroker()
+    const bridge = new MemoryBridge({ broker })
+    await bridge.start()
     const sent: unknown[] = []
-    const handler = open({ bridge })
-    await handler({ Records: [] }, lambdaContext())
+    const handler = open({ outgoing: createMemoryTransport(broker) })
     const listener = await bridge.registerSubscription(
       {
         group: 'test.mailSent',
@@ -206,6 +208,7 @@ describe('createEventHandler with SQS', () => {
     await handler({ Records: [sqsRecord('emit-1', user('u-50'), 'user.registered')] }, lambdaContext())
     await expect.poll(() => sent).toEqual([{ userId: 'u-50', to: 'u-50@example.org' }])
     await listener.close()
+    await bridge.stop()
   })
 
   it('refuses an everyInstance subscription at start, naming the bridge and the capability', async () => {

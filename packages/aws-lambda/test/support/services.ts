@@ -17,7 +17,7 @@ export const userRegistered = defineEvent(
 )
 export const mailSent = defineEvent('mail.sent', z.object({ userId: z.string(), to: z.email() }))
 
-/** Served elsewhere (on the broker), invoked by the user function through its outgoing bridge. */
+/** Served elsewhere (on the broker), invoked by the user function through its outgoing transport. */
 export const quotaV1 = defineService({ name: 'quota', version: '1' })
 export const checkQuota = quotaV1.command('checkQuota', {
   input: z.object({ email: z.email() }),
