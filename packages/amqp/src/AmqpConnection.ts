@@ -11,8 +11,8 @@ export interface Recoverable<S> {
 export interface ConnectionHooks<S> {
   /** builds the per-connection state (publish channel, reply consumer); runs before recoverables */
   openSession(model: ChannelModel): Promise<S>
-  /** the connection is gone: fail whatever can no longer complete */
-  lost(error: BridgeUnavailableError): void
+  /** the connection is gone (`reason` says how): fail whatever can no longer complete */
+  lost(reason: string): void
 }
 
 /**
@@ -152,7 +152,7 @@ export class AmqpConnection<S> {
     this.model = undefined
     this.current = undefined
     const reason = error?.message ?? 'closed by the broker'
-    this.hooks.lost(new BridgeUnavailableError(`amqp: connection to RabbitMQ lost (${reason})`))
+    this.hooks.lost(reason)
     if (this.closing) return
     this.logger.warn({ reason }, 'amqp: connection lost; reconnecting')
     this.scheduleReconnect(0)

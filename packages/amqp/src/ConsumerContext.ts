@@ -1,4 +1,5 @@
 import type { Logger } from '@conduit/core'
+import type { TransportHost } from '@conduit/core/transport'
 import type { AmqpConnection } from './AmqpConnection.js'
 import type { AmqpSession, TopologyRecord } from './AmqpSession.js'
 import type { ResolvedAmqpOptions } from './options.js'
@@ -11,4 +12,6 @@ export interface ConsumerContext {
   readonly record: TopologyRecord
   readonly options: ResolvedAmqpOptions
   readonly logger: Logger
+  /** reportFailure for every ack, nack and copy the consumers could not do */
+  readonly host: TransportHost
 }

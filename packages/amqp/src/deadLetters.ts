@@ -1,11 +1,17 @@
+import type { DeadLetterRecord } from '@conduit/core/transport'
 import type { Message, Options } from 'amqplib'
-import type { AmqpSession } from './AmqpSession.js'
-import { DEAD_LETTER_REASON_HEADER, ORIGINAL_ROUTING_KEY_HEADER } from './topology.js'
+import { type AmqpSession, asBuffer } from './AmqpSession.js'
+import {
+  ATTEMPT_HEADER,
+  DEAD_LETTER_REASON_HEADER,
+  DEAD_LETTER_STUB_HEADER,
+  ORIGINAL_ROUTING_KEY_HEADER,
+} from './topology.js'
 
 /** readDeadLetters returns at most this many messages, oldest first. */
 export const DEAD_LETTER_READ_LIMIT = 10_000
 
-/** Properties worth keeping on a copy: the ids and type that make it traceable. */
+/** Properties worth keeping on a copy: the ids and type that make it traceable (each at most 255 bytes). */
 function copiedProperties(message: Message, headers: Record<string, unknown>): Options.Publish {
   const { contentType, messageId, correlationId, type, timestamp } = message.properties
   const properties: Options.Publish = { persistent: true, headers }
@@ -17,39 +23,53 @@ function copiedProperties(message: Message, headers: Record<string, unknown>): O
   return properties
 }
 
+/** The first hop's routing key (the event name, the command queue); later hops only see a retry queue's. */
+function originalRoutingKey(message: Message): string {
+  const carried: unknown = message.properties.headers?.[ORIGINAL_ROUTING_KEY_HEADER]
+  // Read from the wire: kept only when it looks like a routing key (a short string).
+  return typeof carried === 'string' && carried.length <= 255 ? carried : message.fields.routingKey
+}
+
 /**
- * Puts a confirmed copy of `message` on `queue` with extra headers (the attempt for a retry,
- * the reason for a dead letter). The caller acks the original only after this resolves, so a
- * crash in between duplicates the message rather than losing it.
+ * Puts a confirmed copy of `message` on `queue` with the bridge's own headers only: the
+ * original's AMQP headers are not copied (Conduit carries everything in the envelope), so a
+ * copy's headers stay small whatever the sender put on the original. The caller acks the
+ * original only after this resolves, so a crash in between duplicates the message rather than
+ * losing it.
  */
 export async function publishCopy(
   session: AmqpSession,
   queue: string,
   queueOptions: Options.AssertQueue,
   message: Message,
-  extraHeaders: Record<string, unknown>,
+  headers: Record<string, unknown>,
+  content: Buffer = message.content,
 ): Promise<void> {
   await session.ensureQueue(queue, queueOptions)
-  const headers = {
-    ...message.properties.headers,
-    // The first hop's routing key (the event name, the command queue): later hops only see the
-    // queue a retry dead-lettered the message back to.
-    [ORIGINAL_ROUTING_KEY_HEADER]:
-      message.properties.headers?.[ORIGINAL_ROUTING_KEY_HEADER] ?? message.fields.routingKey,
-    ...extraHeaders,
-  }
-  await session.publish('', queue, message.content, copiedProperties(message, headers))
+  const allHeaders = { [ORIGINAL_ROUTING_KEY_HEADER]: originalRoutingKey(message), ...headers }
+  await session.publish('', queue, content, copiedProperties(message, allHeaders))
 }
 
-/** Dead-letters `message` with the reason and where it was first published. */
+/**
+ * Dead-letters what the engine handed over: the original bytes, or the small stub it made when
+ * the original would not fit, with the (bounded) reason and the attempts in headers.
+ */
 export function publishDeadLetter(
   session: AmqpSession,
   queue: string,
   queueOptions: Options.AssertQueue,
   message: Message,
-  reason: string,
+  record: DeadLetterRecord,
+  attempt: number,
 ): Promise<void> {
-  return publishCopy(session, queue, queueOptions, message, { [DEAD_LETTER_REASON_HEADER]: reason })
+  const headers: Record<string, unknown> = {
+    [DEAD_LETTER_REASON_HEADER]: record.reason,
+    [ATTEMPT_HEADER]: attempt,
+  }
+  if (record.stub) headers[DEAD_LETTER_STUB_HEADER] = true
+  // A transport that moves bytes always gets bytes back; the original is the fallback for the type.
+  const content = record.message instanceof Uint8Array ? asBuffer(record.message) : message.content
+  return publishCopy(session, queue, queueOptions, message, headers, content)
 }
 
 /**

@@ -1,17 +1,10 @@
-import type { DeliveryOutcome, EventListenerSpec, EventReceiver } from '@conduit/core'
+import type { DeliveryOutcome, EventListenerSpec, EventReceiver } from '@conduit/core/transport'
 import type { ConsumeMessage, Options } from 'amqplib'
 import { unavailable } from './AmqpConnection.js'
-import type { AmqpSession } from './AmqpSession.js'
 import type { ConsumerContext } from './ConsumerContext.js'
 import { publishCopy, publishDeadLetter } from './deadLetters.js'
 import type { ConsumerSetup, Settlement } from './QueueConsumer.js'
-import { ATTEMPT_HEADER, bindingKeyFor, eventQueueOptions, sideQueueExpiry } from './topology.js'
-
-/** The attempt a delivery represents: 1 unless it came back through a retry queue. */
-export function attemptOf(message: ConsumeMessage): number {
-  const value = Number(message.properties.headers?.[ATTEMPT_HEADER])
-  return Number.isInteger(value) && value >= 1 ? value : 1
-}
+import { ATTEMPT_HEADER, attemptOf, bindingKeyFor, eventQueueOptions, sideQueueExpiry } from './topology.js'
 
 /**
  * The consuming side of one subscription (consumer group): a queue bound to the events exchange
@@ -20,25 +13,25 @@ export function attemptOf(message: ConsumeMessage): number {
  * - at-most-once: acked on receipt, so a crash never redelivers; failures are not retried.
  * - durable: acked after the handler; a retry goes to `<queue>.retry.<delayMs>`, whose TTL
  *   dead-letters it back to the group queue with the attempt header raised; after maxAttempts
- *   (or when unreadable) a copy goes to `<queue>.dead` with the reason.
+ *   (or when unreadable) the engine's record goes to `<queue>.dead` with the reason.
  */
+type CopyOutcome = Exclude<DeliveryOutcome, { action: 'ack' }>
+
 export function eventConsumer(
   context: ConsumerContext,
   spec: EventListenerSpec,
   receive: EventReceiver,
 ): ConsumerSetup {
-  const { connection, topology, record, options, logger } = context
+  const { connection, topology, record, options, logger, host } = context
   const queue = topology.eventQueue(spec.group)
   const durable = spec.delivery === 'durable'
   const sideQueue = sideQueueExpiry(spec, options.everyInstanceQueueExpiryMs)
   const retryQueues = new Set<string>()
 
-  async function retry(session: AmqpSession, message: ConsumeMessage, attempt: number, delayMs: number) {
-    const delay = Math.max(0, Math.round(delayMs))
-    const retryQueue = topology.retryQueue(spec.group, delay)
+  function retryOptions(delay: number): Options.AssertQueue {
     // One queue per delay, with a queue-level TTL: every message in it expires in arrival order,
     // so a long delay never holds back a short one (per-message TTLs only expire at the head).
-    const retryOptions: Options.AssertQueue = {
+    return {
       ...sideQueue,
       arguments: {
         ...sideQueue.arguments,
@@ -47,37 +40,52 @@ export function eventConsumer(
         'x-dead-letter-routing-key': queue,
       },
     }
-    await publishCopy(session, retryQueue, retryOptions, message, { [ATTEMPT_HEADER]: attempt + 1 })
+  }
+
+  /** The copy (retry or dead letter) the outcome asks for; resolves once RabbitMQ confirmed it. */
+  async function copy(message: ConsumeMessage, outcome: CopyOutcome) {
+    const session = connection.session
+    if (session === undefined) throw unavailable()
+    const attempt = attemptOf(message)
+    if (outcome.action === 'dead-letter') {
+      logger.warn({ queue, reason: outcome.reason }, 'amqp: dead-lettering an event')
+      const deadQueue = topology.deadLetterQueue(spec.group)
+      await publishDeadLetter(session, deadQueue, sideQueue, message, outcome.record, attempt)
+      return
+    }
+    const delay = Math.max(0, Math.round(outcome.delayMs))
+    const retryQueue = topology.retryQueue(spec.group, delay)
+    await publishCopy(session, retryQueue, retryOptions(delay), message, { [ATTEMPT_HEADER]: attempt + 1 })
     retryQueues.add(retryQueue)
   }
 
-  async function settle(
-    message: ConsumeMessage,
-    settlement: Settlement,
-    attempt: number,
-    outcome: DeliveryOutcome,
-  ) {
-    if (outcome.action === 'ack' || (outcome.action === 'retry' && !durable)) {
+  /** At-most-once: acked on receipt; only an unreadable event is kept (dead-lettered), never retried. */
+  async function keepUnreadable(message: ConsumeMessage, outcome: CopyOutcome) {
+    if (outcome.action !== 'dead-letter') return
+    try {
+      await copy(message, outcome)
+    } catch (error) {
+      host.reportFailure('dead-letter an event', error, { queue, reason: outcome.reason })
+    }
+  }
+
+  /** Durable: the copy the outcome asks for, confirmed, then the ack of the original. */
+  async function copyThenAck(message: ConsumeMessage, settlement: Settlement, outcome: CopyOutcome) {
+    // Its channel died: RabbitMQ redelivers it, so a copy now would be a duplicate.
+    if (!settlement.live) return
+    try {
+      await copy(message, outcome)
       settlement.ack()
-      return
+    } catch (error) {
+      host.reportFailure(outcome.action === 'retry' ? 'retry an event' : 'dead-letter an event', error, {
+        queue,
+        redelivered: settlement.redelivered,
+      })
+      // The copy is not stored: give the original back once (the redelivery counts as an
+      // attempt); a message that already came back is dropped, never looped.
+      if (settlement.redelivered) settlement.discard()
+      else settlement.requeue()
     }
-    // A durable delivery whose channel died is redelivered by RabbitMQ: a copy now would be a duplicate.
-    if (durable && !settlement.live) return
-    const session = connection.session
-    if (session === undefined) throw unavailable()
-    if (outcome.action === 'retry') {
-      await retry(session, message, attempt, outcome.delayMs)
-    } else {
-      await publishDeadLetter(
-        session,
-        topology.deadLetterQueue(spec.group),
-        sideQueue,
-        message,
-        outcome.reason,
-      )
-      logger.warn({ queue, reason: outcome.reason }, 'amqp: dead-lettered an event')
-    }
-    settlement.ack()
   }
 
   return {
@@ -90,11 +98,14 @@ export function eventConsumer(
       return queue
     },
 
-    async handle(message, settlement) {
-      const attempt = attemptOf(message)
+    async receive(message, settlement) {
       if (!durable) settlement.ack() // at-most-once: never redelivered, even if this process dies now
-      const outcome = await receive(message.content, { attempt })
-      await settle(message, settlement, attempt, outcome)
+      return receive(message.content, { attempt: attemptOf(message) })
+    },
+
+    apply(message, settlement, outcome) {
+      if (outcome.action === 'ack') return settlement.ack() // a no-op when acked on receipt
+      return durable ? copyThenAck(message, settlement, outcome) : keepUnreadable(message, outcome)
     },
 
     async afterClose(session) {

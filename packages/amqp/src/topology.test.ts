@@ -1,6 +1,7 @@
 import { compileEventPattern } from '@conduit/core'
+import type { Message } from 'amqplib'
 import { describe, expect, it } from 'vitest'
-import { AmqpTopology, bindingKeyFor } from './topology.js'
+import { AmqpTopology, ATTEMPT_HEADER, attemptOf, bindingKeyFor, replyToProblem } from './topology.js'
 
 /** AMQP topic matching, as RabbitMQ does it: `*` exactly one word, `#` zero or more words. */
 function amqpMatches(binding: readonly string[], words: readonly string[]): boolean {
@@ -49,5 +50,41 @@ describe('AmqpTopology', () => {
     expect(topology.deadLetterQueue('email.v1.sendWelcomeMail')).toBe(
       'shop.evt.email.v1.sendWelcomeMail.dead',
     )
+  })
+})
+
+describe('replyToProblem', () => {
+  it('accepts the direct reply-to names RabbitMQ hands out', () => {
+    expect(
+      replyToProblem(
+        'amq.rabbitmq.reply-to.g1h2AA1yZXBseUA5MjQ4ODg0AAAcKgAAAABrEDPm.AGbXkuWpVUOT7+A0YCdWaw==',
+      ),
+    ).toBeUndefined()
+  })
+
+  it('refuses other queues, lookalikes, wildcards and over-long names, with a reason', () => {
+    for (const replyTo of [
+      'shop.cmd.user.v1.registerNewUser',
+      'amq.rabbitmq.reply-to',
+      'amq.rabbitmq.reply-tox',
+      'amq.rabbitmq.reply-to.a b',
+      'amq.rabbitmq.reply-to.#',
+      `amq.rabbitmq.reply-to.${'a'.repeat(234)}`,
+    ]) {
+      expect(replyToProblem(replyTo), replyTo).toMatch(/not a direct reply-to name/)
+    }
+  })
+})
+
+describe('attemptOf', () => {
+  const delivery = (headers: Record<string, unknown>, redelivered = false): Message =>
+    ({ properties: { headers }, fields: { redelivered } }) as unknown as Message
+
+  it('reads the retry header, counts a redelivery, and ignores headers that are no count', () => {
+    expect(attemptOf(delivery({}))).toBe(1)
+    expect(attemptOf(delivery({ [ATTEMPT_HEADER]: 3 }))).toBe(3)
+    expect(attemptOf(delivery({ [ATTEMPT_HEADER]: 3 }, true))).toBe(4)
+    expect(attemptOf(delivery({ [ATTEMPT_HEADER]: 'many' }))).toBe(1)
+    expect(attemptOf(delivery({ [ATTEMPT_HEADER]: -2 }))).toBe(1)
   })
 })

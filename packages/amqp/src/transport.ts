@@ -1,22 +1,19 @@
+import { NoHandlerError } from '@conduit/core'
 import {
   type BridgeCapabilities,
-  BridgeUnavailableError,
-  commandAddressKey,
-  encodeEnvelope,
-  type Logger,
   supported,
   type Transport,
   type TransportHost,
-} from '@conduit/core'
+} from '@conduit/core/transport'
+import type { Message } from 'amqplib'
 import { AmqpConnection, unavailable } from './AmqpConnection.js'
 import { AmqpSession, asBuffer, type DeclaredTopology, TopologyRecord } from './AmqpSession.js'
 import type { ConsumerContext } from './ConsumerContext.js'
 import { commandConsumer } from './commandConsumer.js'
 import { readQueueWithoutConsuming } from './deadLetters.js'
 import { eventConsumer } from './eventConsumer.js'
-import { OutstandingCommands } from './OutstandingCommands.js'
 import { type AmqpBridgeOptions, resolveAmqpOptions } from './options.js'
-import { QueueConsumer } from './QueueConsumer.js'
+import { type ConsumerSetup, QueueConsumer } from './QueueConsumer.js'
 import { AmqpTopology, DIRECT_REPLY_TO, ENVELOPE_CONTENT_TYPE } from './topology.js'
 
 export const AMQP_BRIDGE_NAME = 'amqp'
@@ -41,7 +38,6 @@ export interface AmqpTransport extends Transport {
 
 interface Connected {
   readonly connection: AmqpConnection<AmqpSession>
-  readonly commands: OutstandingCommands
   readonly context: ConsumerContext
 }
 
@@ -50,20 +46,34 @@ function ttlUntil(deadline: number | undefined): string | undefined {
   return deadline === undefined ? undefined : String(Math.max(1, deadline - Date.now()))
 }
 
+/** amqplib's types omit the fields of basic.return; replyText is e.g. NO_ROUTE. */
+interface ReturnedFields {
+  readonly routingKey: string
+  readonly replyText?: string
+}
+
+/**
+ * A mandatory command came back: no queue is bound for it, so no instance serves the command.
+ * Commands carry their envelope id as `messageId`, which is all the engine needs to fail the call.
+ */
+function commandReturned(host: TransportHost, message: Message): void {
+  const commandId: unknown = message.properties.messageId
+  if (typeof commandId !== 'string') return // only commands are published mandatory
+  const fields: ReturnedFields = message.fields
+  const why = fields.replyText ?? 'unroutable'
+  host.failCall(
+    commandId,
+    new NoHandlerError(`No handler for ${fields.routingKey} on amqp (RabbitMQ returned it: ${why})`),
+  )
+}
+
 export function createAmqpTransport(options: AmqpBridgeOptions = {}): AmqpTransport {
   const resolved = resolveAmqpOptions(options)
   const topology = new AmqpTopology(resolved.prefix)
   const record = new TopologyRecord()
   let connected: Connected | undefined
-  /** consumers not yet retired: disconnect closes their channels before the connection */
+  /** consumers not closed yet: disconnect closes their channels before the connection */
   const consumers = new Set<QueueConsumer>()
-
-  async function listen(consumer: QueueConsumer, connection: AmqpConnection<AmqpSession>) {
-    await connection.register(consumer)
-    consumers.add(consumer)
-    void consumer.retired.then(() => consumers.delete(consumer))
-    return consumer
-  }
 
   /** The connection state when it can take work right now; BridgeUnavailableError otherwise. */
   function live(): Connected {
@@ -72,13 +82,28 @@ export function createAmqpTransport(options: AmqpBridgeOptions = {}): AmqpTransp
   }
 
   function liveSession(): AmqpSession {
-    const session = connected?.connection.session
-    if (session === undefined || !connected!.connection.isReady()) throw unavailable()
+    const session = live().connection.session
+    if (session === undefined) throw unavailable()
     return session
   }
 
-  function open(host: TransportHost, logger: Logger): Connected {
-    const commands = new OutstandingCommands((raw) => host.receiveReply(raw))
+  async function listen({ connection, context }: Connected, setup: ConsumerSetup) {
+    const consumer = new QueueConsumer(setup, connection, resolved.prefetch, context.logger, (...failure) =>
+      context.host.reportFailure(...failure),
+    )
+    await connection.register(consumer)
+    consumers.add(consumer)
+    return {
+      pause: () => consumer.pause(),
+      close: async () => {
+        await consumer.close()
+        consumers.delete(consumer)
+      },
+    }
+  }
+
+  function open(host: TransportHost): Connected {
+    const { logger } = host
     const connection: AmqpConnection<AmqpSession> = new AmqpConnection(
       resolved,
       logger,
@@ -90,21 +115,17 @@ export function createAmqpTransport(options: AmqpBridgeOptions = {}): AmqpTransp
             topology,
             record,
             {
-              replied: (message) => commands.replied(message),
-              returned: (message) => commands.returned(message),
+              replied: (message) => host.receiveReply(message.content),
+              returned: (message) => commandReturned(host, message),
               channelLost: (lostModel, reason) => connection.recover(lostModel, reason),
             },
             logger,
           ),
         // Replies travel on the direct reply-to of the lost channel: they can no longer arrive.
-        lost: (error) => commands.failAll(error),
+        lost: (reason) => host.repliesLost(`connection to RabbitMQ lost (${reason})`),
       },
     )
-    return {
-      connection,
-      commands,
-      context: { connection, topology, record, options: resolved, logger },
-    }
+    return { connection, context: { connection, topology, record, options: resolved, logger, host } }
   }
 
   return {
@@ -114,7 +135,7 @@ export function createAmqpTransport(options: AmqpBridgeOptions = {}): AmqpTransp
     declared: record,
 
     async connect(host) {
-      const opened = open(host, host.logger)
+      const opened = open(host)
       await opened.connection.start()
       connected = opened
     },
@@ -123,11 +144,10 @@ export function createAmqpTransport(options: AmqpBridgeOptions = {}): AmqpTransp
       const closing = connected
       connected = undefined
       if (closing === undefined) return
-      await Promise.allSettled([...consumers].map((consumer) => consumer.shutdown()))
+      // The engine closed its listeners after draining; these are any it could not.
+      await Promise.allSettled([...consumers].map((consumer) => consumer.close()))
+      consumers.clear()
       await closing.connection.close((session) => session.close())
-      closing.commands.failAll(
-        new BridgeUnavailableError('amqp: the bridge stopped before the response arrived'),
-      )
     },
 
     isReady: () => connected?.connection.isReady() ?? false,
@@ -135,68 +155,42 @@ export function createAmqpTransport(options: AmqpBridgeOptions = {}): AmqpTransp
 
     async sendCommand(address, command) {
       const session = liveSession()
-      const { commands } = connected!
-      const bytes = asBuffer(encodeEnvelope(command, resolved.maxPayloadBytes, AMQP_BRIDGE_NAME))
-      // The command's own id, unique per call, ties a mandatory return to its caller.
-      const correlationId = command.id
-      const settled = commands.track(
-        correlationId,
-        commandAddressKey(address),
-        command.deadline ?? Number.POSITIVE_INFINITY,
-      )
-      // Few properties on the hot path: every one is encoded per message; the envelope has the rest.
-      const properties = {
+      // Few properties on the hot path: every one is encoded per message; the envelope has the
+      // rest. The envelope id ties a mandatory return to its call; the reply names it in inReplyTo.
+      session.send('', topology.commandQueue(address), asBuffer(command.bytes), {
         mandatory: true,
         replyTo: DIRECT_REPLY_TO,
-        correlationId,
+        messageId: command.envelope.id,
         contentType: ENVELOPE_CONTENT_TYPE,
-        expiration: ttlUntil(command.deadline),
-      }
-      try {
-        session.send('', topology.commandQueue(address), bytes, properties)
-      } catch (error) {
-        commands.fail(correlationId, error)
-      }
-      return settled
+        expiration: ttlUntil(command.envelope.deadline),
+      })
     },
 
     async listenCommands(address, receive) {
-      const { connection, context } = live()
-      const consumer = new QueueConsumer(
-        commandConsumer(context, address, receive),
-        connection,
-        resolved.prefetch,
-        context.logger,
-      )
-      return listen(consumer, connection)
+      const current = live()
+      return listen(current, commandConsumer(current.context, address, receive))
     },
 
     async publishEvent(event) {
       const session = liveSession()
-      const bytes = asBuffer(encodeEnvelope(event, resolved.maxPayloadBytes, AMQP_BRIDGE_NAME))
-      await session.publish(topology.eventsExchange, event.eventName!, bytes, {
+      const { envelope } = event
+      if (envelope.eventName === undefined) throw new TypeError('amqp: an event needs an eventName')
+      await session.publish(topology.eventsExchange, envelope.eventName, asBuffer(event.bytes), {
         persistent: true,
-        messageId: event.id,
-        correlationId: event.correlationId,
+        messageId: envelope.id,
+        correlationId: envelope.correlationId,
         contentType: ENVELOPE_CONTENT_TYPE,
         type: 'event',
       })
     },
 
     async listenEvents(spec, receive) {
-      const { connection, context } = live()
-      const consumer = new QueueConsumer(
-        eventConsumer(context, spec, receive),
-        connection,
-        resolved.prefetch,
-        context.logger,
-      )
-      return listen(consumer, connection)
+      const current = live()
+      return listen(current, eventConsumer(current.context, spec, receive))
     },
 
     async readDeadLetters(group) {
-      const session = liveSession()
-      return readQueueWithoutConsuming(session, topology.deadLetterQueue(group))
+      return readQueueWithoutConsuming(liveSession(), topology.deadLetterQueue(group))
     },
   }
 }

@@ -2,10 +2,13 @@ import {
   createService,
   defineEvent,
   defineService,
+  type Envelope,
   type EventBridgeOptions,
   handleCommand,
   handleSubscription,
+  SPEC_VERSION,
 } from '@conduit/core'
+import { encodeEnvelope } from '@conduit/core/transport'
 import type { GetMessage } from 'amqplib'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
@@ -139,5 +142,38 @@ describe('dead letters', () => {
     expect(raw!.properties.headers?.['x-conduit-dead-letter-reason']).toMatch(/Malformed message/)
     expect(raw!.properties.headers?.['x-conduit-original-routing-key']).toBe(queue)
     await expect(bridge.invoke(track, { id: 1 })).resolves.toEqual({ ok: true })
+  })
+
+  it('a command whose reply-to names another queue is refused: nothing is sent there, it is dead-lettered with the reason', {
+    timeout: 30_000,
+  }, async () => {
+    const bridge = await depot([])
+    const topology = new AmqpTopology(prefix)
+    const queue = topology.commandQueue({ service: 'dlDepot', version: '1', command: 'track' })
+    const victim = `${prefix}.victim`
+    await withBrokerChannel(url, (channel) => channel.assertQueue(victim, { durable: false }))
+    const command: Envelope = {
+      id: 'foreign-reply-1',
+      type: 'command',
+      specVersion: SPEC_VERSION,
+      time: Date.now(),
+      correlationId: 'foreign-reply-1',
+      sender: { instanceId: 'a plain amqplib client' },
+      receiver: { service: 'dlDepot', version: '1', command: 'track' },
+      deadline: Date.now() + 10_000,
+      contentType: 'application/json',
+      payload: { id: 1 },
+    }
+    try {
+      await publishRaw('', queue, encodeEnvelope(command), { replyTo: victim, messageId: command.id }, url)
+      await vi.waitFor(async () => expect(await peek(topology.commandDeadLetterQueue)).toHaveLength(1), POLL)
+      const [raw] = await peek(topology.commandDeadLetterQueue)
+      expect(raw!.properties.messageId).toBe(command.id)
+      expect(raw!.properties.headers?.['x-conduit-dead-letter-reason']).toMatch(/not a direct reply-to name/)
+      await expect(bridge.invoke(track, { id: 2 })).resolves.toEqual({ ok: true })
+      expect(await peek(victim)).toEqual([])
+    } finally {
+      await withBrokerChannel(url, (channel) => channel.deleteQueue(victim))
+    }
   })
 })

@@ -13,6 +13,7 @@ import { z } from 'zod'
 import { AmqpBridge, type AmqpBridgeOptions, DEFAULT_AMQP_URL } from '../src/index.js'
 import { deleteDeclaredTopology, uniquePrefix } from '../src/testing.js'
 import { closeConnectionsNamed, rabbitmqctlMissing } from './support/closeConnection.js'
+import { TcpProxy } from './support/TcpProxy.js'
 
 const url = process.env.CONDUIT_AMQP_URL ?? DEFAULT_AMQP_URL
 
@@ -22,16 +23,20 @@ const add = notesV1.command('add', {
   input: z.object({ a: z.number(), b: z.number() }),
   output: z.object({ sum: z.number() }),
 })
-const wait = notesV1.command('wait', { input: z.object({ ms: z.number() }), output: z.object({}) })
+const hold = notesV1.command('hold', { input: z.object({}), output: z.object({}) })
 const fastLane = notesV1.subscription('fastLane', { event: noted })
 const ledger = notesV1.subscription('ledger', { event: noted, delivery: 'durable' })
 
-function notesService(seen: { fastLane: number[]; ledger: number[] }) {
+function notesService(
+  seen: { fastLane: number[]; ledger: number[] },
+  held: Promise<void> = Promise.resolve(),
+) {
   return createService(notesV1, {
     commands: [
       handleCommand(add, ({ a, b }) => ({ sum: a + b })),
-      handleCommand(wait, async ({ ms }) => {
-        await new Promise((resolve) => setTimeout(resolve, ms))
+      // answers only once the test lets it, so the call is surely in flight when the connection goes
+      handleCommand(hold, async () => {
+        await held
         return {}
       }),
     ],
@@ -94,24 +99,37 @@ describe.skipIf(rabbitmqctlMissing !== undefined)('reconnect after the broker cl
   it('fails calls in flight and calls during the outage at once, not at their deadline', {
     timeout: 30_000,
   }, async () => {
-    const server = await started({ drainTimeout: 200 })
-    await (await notesService({ fastLane: [], ledger: [] }).getInstance(server.bridge)).start()
-    // a slow reconnect keeps the outage open long enough to call into it
-    const client = await started({ reconnect: { initialMs: 1_500, maxMs: 1_500 } })
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    // The client talks through a relay that cuts its connection at once, like a network fault
+    // (rabbitmqctl takes seconds on a loaded machine, longer than the outage below lasts).
+    const relay = await TcpProxy.start(url)
+    try {
+      const server = await started({ drainTimeout: 200 })
+      await (await notesService({ fastLane: [], ledger: [] }, held).getInstance(server.bridge)).start()
+      // a slow reconnect keeps the outage open long enough to call into it
+      const client = await started({ url: relay.url, reconnect: { initialMs: 1_500, maxMs: 1_500 } })
 
-    const inFlight = client.bridge.invoke(wait, { ms: 8_000 }, { timeout: 20_000 })
-    inFlight.catch(() => undefined)
-    await vi.waitFor(() => expect(client.bridge.pendingInvocations).toBe(1))
-    const closedAt = Date.now()
-    expect(await closeConnectionsNamed(client.name)).toBe(1)
-    await expect(inFlight).rejects.toBeInstanceOf(BridgeUnavailableError)
-    expect(client.bridge.isReady()).toBe(false)
-    await expect(client.bridge.invoke(add, { a: 1, b: 1 })).rejects.toBeInstanceOf(BridgeUnavailableError)
-    await expect(client.bridge.emit(noted, { id: 2 })).rejects.toBeInstanceOf(BridgeUnavailableError)
-    expect(Date.now() - closedAt).toBeLessThan(5_000) // rabbitmqctl itself takes a second or two
-    expect(client.bridge.pendingInvocations).toBe(0)
+      const inFlight = client.bridge.invoke(hold, {}, { timeout: 20_000 })
+      inFlight.catch(() => undefined)
+      await vi.waitFor(() => expect(client.bridge.pendingInvocations).toBe(1))
+      const closedAt = Date.now()
+      expect(await relay.cut(client.bridge.instanceId)).toBe(1)
+      await expect(inFlight).rejects.toBeInstanceOf(BridgeUnavailableError)
+      expect(client.bridge.isReady()).toBe(false)
+      await expect(client.bridge.invoke(add, { a: 1, b: 1 })).rejects.toBeInstanceOf(BridgeUnavailableError)
+      await expect(client.bridge.emit(noted, { id: 2 })).rejects.toBeInstanceOf(BridgeUnavailableError)
+      expect(Date.now() - closedAt).toBeLessThan(1_000)
+      expect(client.bridge.pendingInvocations).toBe(0)
 
-    await readiness(client.bridge, true)
-    await expect(client.bridge.invoke(add, { a: 20, b: 22 })).resolves.toEqual({ sum: 42 })
+      await readiness(client.bridge, true)
+      await expect(client.bridge.invoke(add, { a: 20, b: 22 })).resolves.toEqual({ sum: 42 })
+    } finally {
+      release()
+      await Promise.allSettled(bridges.map((bridge) => bridge.stop()))
+      await relay.close()
+    }
   })
 })

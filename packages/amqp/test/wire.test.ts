@@ -1,13 +1,12 @@
 import {
   createService,
-  decodeEnvelope,
   defineEvent,
   defineService,
   type Envelope,
-  encodeEnvelope,
   handleSubscription,
   SPEC_VERSION,
 } from '@conduit/core'
+import { decodeEnvelope, encodeEnvelope } from '@conduit/core/transport'
 import type { ConsumeMessage } from 'amqplib'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
@@ -71,8 +70,8 @@ describe('the wire', () => {
       expect(command).toMatchObject({
         type: 'command',
         payload: { sku: 'A-1' },
-        // the AMQP correlation id is the command's own id (unique per call)
-        id: properties.correlationId,
+        // the AMQP message id is the command's own id (unique per call)
+        id: properties.messageId,
       })
       const response: Envelope = {
         id: 'raw-reply-1',
@@ -86,7 +85,7 @@ describe('the wire', () => {
         payload: { reserved: true },
       }
       channel.publish('', properties.replyTo, Buffer.from(encodeEnvelope(response)), {
-        correlationId: properties.correlationId,
+        correlationId: properties.messageId,
       })
       channel.ack(received!)
       await expect(call).resolves.toEqual({ reserved: true })
