@@ -1,20 +1,15 @@
+import { BridgeUnavailableError, ConduitError } from '@conduit/core'
 import {
   type BridgeCapabilities,
-  BridgeUnavailableError,
-  ConduitError,
-  type Delivery,
-  type Envelope,
-  type EventListenerSpec,
-  type EventReceiver,
-  encodeEnvelope,
   supported,
   type Transport,
   type TransportHost,
   type TransportListener,
   unsupported,
-} from '@conduit/core'
+} from '@conduit/core/transport'
 import { type JetStreamClient, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { listenAtMostOnce } from './AtMostOnceEvents.js'
 import { CommandChannel } from './CommandChannel.js'
 import { DeadLetters } from './DeadLetters.js'
 import { DurableInterest } from './DurableInterest.js'
@@ -33,7 +28,6 @@ import { NatsSubjects } from './subjects.js'
 
 /** NATS' default max_payload, used until the server tells its own */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024
-const FIRST_DELIVERY: Delivery = Object.freeze({ attempt: 1 })
 const RECREATE_AFTER_DELETE_MS = 1000
 /** how long a reconnected bridge waits for JetStream re-declarations before it reports ready */
 const REDECLARE_WAIT_MS = 5000
@@ -75,7 +69,6 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
   let live: Connected | undefined
   let connected = false
   const durableListeners = new Set<DurableSubscription>()
-  const maxPayload = () => capabilities.maxPayloadBytes
 
   function current(): Connected {
     if (!live || !connected) {
@@ -110,7 +103,17 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
       timer.unref()
     })
     const deadLetters = new DeadLetters(js, jsm, topology, subjects, durableOptions.publishTimeoutMs)
-    return { js, topology, interest, deadLetters, subjects, options: durableOptions, logger: host.logger }
+    return {
+      nc,
+      js,
+      topology,
+      interest,
+      deadLetters,
+      subjects,
+      options: durableOptions,
+      logger: host.logger,
+      host,
+    }
   }
 
   async function watchConnection(state: Connected): Promise<void> {
@@ -122,21 +125,28 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
         generation++
         connected = false
         state.host.logger.warn({ server: status.server }, 'disconnected from NATS; reconnecting')
+        // A reply published while the connection is down is gone: fail the waiting calls now
+        // (retryable, outcome unknown) rather than at their deadlines.
+        state.host.repliesLost('connection to NATS lost')
       } else if (status.type === 'reconnect') {
         const current = ++generation
-        void redeclare(state).then(() => {
-          if (current !== generation || live !== state || state.nc.isClosed()) return
-          connected = true
-          state.host.logger.info({ server: status.server }, 'reconnected to NATS')
-        })
+        redeclare(state)
+          .then(() => {
+            if (current !== generation || live !== state || state.nc.isClosed()) return
+            connected = true
+            state.host.logger.info({ server: status.server }, 'reconnected to NATS')
+          })
+          .catch((error) => state.host.reportFailure('re-declare after a reconnect', error))
       }
     }
   }
 
   /**
-   * After a reconnect: core subscriptions are re-sent by the client, but the JetStream state may
-   * be gone with the server. Waits (bounded) for streams and consumers to be declared again;
-   * past the bound, commands and at-most-once events need not wait for JetStream.
+   * After a reconnect: nats.js re-sent the core subscriptions (reply inbox, command queues);
+   * a flush makes sure the server has them before the bridge reports ready, so the first call
+   * is answered. The JetStream state may be gone with the server: waits (bounded) for streams
+   * and consumers to be declared again; past the bound, commands and at-most-once events need
+   * not wait for JetStream.
    */
   async function redeclare(state: Connected): Promise<void> {
     state.durable?.topology.reset()
@@ -150,6 +160,7 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
     })
     await Promise.race([redeclared, bound])
     clearTimeout(timer)
+    await state.nc.flush()
   }
 
   async function publishDurable(state: Connected, subject: string, bytes: Uint8Array): Promise<void> {
@@ -158,37 +169,6 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
     } catch (error) {
       void state.durable?.interest.refresh() // perhaps the stream or its consumers went away
       throw error
-    }
-  }
-
-  function deadLetterMalformed(state: Connected, spec: EventListenerSpec, subject: string, data: Uint8Array) {
-    return (outcome: Awaited<ReturnType<EventReceiver>>) => {
-      if (outcome.action !== 'dead-letter' || !state.durable) return
-      const letter = { group: spec.group, subject, data, reason: outcome.reason, attempts: 1 }
-      state.durable.deadLetters
-        .publish(letter)
-        .catch((error) =>
-          state.host.logger.error({ err: error, group: spec.group }, 'could not dead-letter an event'),
-        )
-    }
-  }
-
-  async function listenAtMostOnce(state: Connected, spec: EventListenerSpec, receive: EventReceiver) {
-    const subscription = state.nc.subscribe(subjects.eventFilter(spec.eventPattern), {
-      // everyInstance: no queue group, so every instance gets its own copy
-      ...(spec.everyInstance ? {} : { queue: subjects.groupName(spec.group) }),
-      callback: (error, msg) => {
-        if (error) state.host.logger.error({ err: error, group: spec.group }, 'event subscription failed')
-        else
-          void receive(msg.data, FIRST_DELIVERY).then(deadLetterMalformed(state, spec, msg.subject, msg.data))
-      },
-    })
-    // An emit from another process right after listen() returns must reach this subscription.
-    await state.nc.flush()
-    return {
-      close: async () => {
-        if (!state.nc.isClosed() && !subscription.isClosed()) await subscription.drain()
-      },
     }
   }
 
@@ -212,7 +192,7 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
           { cause: error },
         )
       }
-      const commands = new CommandChannel(nc, subjects, host, maxPayload)
+      const commands = new CommandChannel(nc, subjects, host)
       await commands.start()
       const durable = await openJetStream(nc, host)
       let jetStreamPublisher: JetStreamPublisher | undefined
@@ -224,7 +204,7 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
       capabilities = natsCapabilities(nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD, durable !== undefined)
       live = { nc, host, commands, durable, jetStreamPublisher }
       connected = true
-      void watchConnection(live)
+      watchConnection(live).catch((error) => host.reportFailure('watch the NATS connection', error))
     },
 
     async disconnect() {
@@ -243,25 +223,30 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
     isReady: () => connected,
     isHealthy: () => live !== undefined && !live.nc.isClosed(),
 
-    async sendCommand(address, command) {
-      return current().commands.send(address, command)
+    sendCommand(address, command) {
+      try {
+        return current().commands.send(address, command)
+      } catch (error) {
+        return Promise.reject(error)
+      }
     },
 
     async listenCommands(address, receive) {
       return current().commands.listen(address, receive)
     },
 
-    async publishEvent(event: Envelope) {
+    async publishEvent(event) {
       const state = current()
-      const subject = subjects.event(event.eventName!)
-      const bytes = encodeEnvelope(event, maxPayload(), NATS_BRIDGE_NAME)
-      if (state.durable?.interest.covers(subject)) await publishDurable(state, subject, bytes)
-      else state.nc.publish(subject, bytes)
+      const subject = subjects.event(event.envelope.eventName!)
+      if (state.durable?.interest.covers(subject)) await publishDurable(state, subject, event.bytes)
+      else state.nc.publish(subject, event.bytes)
     },
 
     async listenEvents(spec, receive): Promise<TransportListener> {
       const state = current()
-      if (spec.delivery !== 'durable') return listenAtMostOnce(state, spec, receive)
+      if (spec.delivery !== 'durable') {
+        return listenAtMostOnce(state.nc, subjects, state.host, state.durable?.deadLetters, spec, receive)
+      }
       if (!state.durable) {
         throw new ConduitError(
           500,
@@ -274,10 +259,11 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
       await listener.start()
       durableListeners.add(listener)
       return {
-        close: async () => {
-          durableListeners.delete(listener)
-          await listener.close()
+        pause: () => {
+          durableListeners.delete(listener) // nothing to re-create after a reconnect
+          return listener.pause()
         },
+        close: () => listener.close(),
       }
     },
 

@@ -1,4 +1,9 @@
-export { ATTEMPTS_HEADER, DEAD_LETTER_REASON_HEADER, ORIGINAL_SUBJECT_HEADER } from './DeadLetters.js'
+export {
+  ATTEMPTS_HEADER,
+  DEAD_LETTER_REASON_HEADER,
+  ORIGINAL_SUBJECT_HEADER,
+  STUB_HEADER,
+} from './DeadLetters.js'
 export {
   createNatsConfigStore,
   createNatsStateStore,

@@ -53,6 +53,32 @@ describe('NatsSubjects', () => {
     expect(dotted.replyInbox('instance 1')).toBe('team.app.reply.instance=201')
   })
 
+  it('accepts only literal reply subjects inside the prefix reply namespace', () => {
+    const inbox = subjects.replyInbox('instance-1')
+    expect(subjects.refuseReplySubject(`${inbox}.AbC_d-9-1z`)).toBeUndefined()
+    expect(subjects.refuseReplySubject('app.reply._INBOX.nuid.7')).toBeUndefined() // nats.js inboxPrefix
+    for (const hostile of [
+      'elsewhere.inbox.x',
+      'app.cmd.shop.v1.placeOrder',
+      '$JS.API.STREAM.DELETE.app_events',
+      'app.replyx.a',
+      'app.reply',
+    ]) {
+      expect(subjects.refuseReplySubject(hostile), hostile).toMatch(/outside app\.reply\.>/)
+    }
+    for (const illegal of [
+      `${inbox}.*`,
+      `${inbox}.>`,
+      'app.reply.a b',
+      'app.reply.a..b',
+      'app.reply.a.',
+      'app.reply.a\tb',
+      'app.reply.',
+    ]) {
+      expect(subjects.refuseReplySubject(illegal), illegal).toMatch(/not a literal NATS subject/)
+    }
+  })
+
   it('refuses a prefix that is not a subject', () => {
     expect(() => new NatsSubjects('a..b')).toThrow(/Invalid NATS prefix/)
     expect(() => new NatsSubjects('a.>')).toThrow(/Invalid NATS prefix/)

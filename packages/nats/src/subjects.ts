@@ -7,6 +7,9 @@ const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/
 const PLAIN_NAME_CHAR = /[A-Za-z0-9_-]/
 const MAX_CACHED_EVENT_NAMES = 10_000
+/** one or more literal tokens: no wildcard, no whitespace, no empty token */
+const LITERAL_TOKENS = /^[^\s.*>]+(\.[^\s.*>]+)*$/
+const SHOWN_SUBJECT_CHARS = 120
 
 /** 400: a name cannot be put on a NATS subject (only reachable through address-based calls). */
 export class InvalidSubjectNameError extends ConduitError {
@@ -65,6 +68,8 @@ export class NatsSubjects {
   /** what the event stream captures: every event subject */
   readonly allEvents: string
   readonly allDeadLetters: string
+  /** every reply inbox lives under it: `<prefix>.reply.` */
+  private readonly replyNamespace: string
   private readonly eventSubjects = new Map<string, string>()
 
   constructor(prefix: string) {
@@ -74,6 +79,7 @@ export class NatsSubjects {
     this.deadLetterStream = `${escapeName(prefix)}_dead_letters`
     this.allEvents = `${prefix}.evt.>`
     this.allDeadLetters = `${prefix}.dlq.>`
+    this.replyNamespace = `${prefix}.reply.`
   }
 
   /** `<prefix>.cmd.<service>.v<version>.<command>` */
@@ -86,9 +92,24 @@ export class NatsSubjects {
     return `${address.service}.v${address.version}`
   }
 
-  /** `<prefix>.reply.<instance>`; each call appends a token so "no responders" can be matched */
+  /** `<prefix>.reply.<instance>`; each command appends its envelope id (see CommandChannel) */
   replyInbox(instanceId: string): string {
     return `${this.prefix}.reply.${escapeName(instanceId)}`
+  }
+
+  /**
+   * Why a reply subject read from an incoming command must not be published to, or undefined
+   * when it is a literal subject under `<prefix>.reply.` (`<inbox>.<id>` from a bridge, or a
+   * plain nats.js client connected with `inboxPrefix: '<prefix>.reply'`). Anything else could
+   * make a service publish into commands, events or `$JS.API`, or with a wildcard be refused.
+   */
+  refuseReplySubject(subject: string): string | undefined {
+    const shown = JSON.stringify(subject.slice(0, SHOWN_SUBJECT_CHARS))
+    if (!subject.startsWith(this.replyNamespace)) return `${shown} is outside ${this.replyNamespace}>`
+    if (!LITERAL_TOKENS.test(subject.slice(this.replyNamespace.length))) {
+      return `${shown} is not a literal NATS subject (wildcard, whitespace or empty token)`
+    }
+    return undefined
   }
 
   /** `<prefix>.ack.<instance>`; each JetStream publish appends a token */

@@ -1,6 +1,7 @@
 import { DefinitionError, type Envelope, NoHandlerError } from '@conduit/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 import { NatsSubjects } from '../src/index.js'
+import { connect } from '../src/testing.js'
 import { placeOrder, shopService, Testbed } from './fixtures.js'
 
 describe('NATS commands', { timeout: 20_000 }, () => {
@@ -17,7 +18,7 @@ describe('NATS commands', { timeout: 20_000 }, () => {
     const started = performance.now()
     const error = await client.invoke(placeOrder, { id: 1 }, { timeout: 30_000 }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(NoHandlerError)
-    expect((error as NoHandlerError).message).toContain('shop.v1.placeOrder')
+    expect((error as NoHandlerError).message).toContain('no responders')
     expect(performance.now() - started).toBeLessThan(1_000)
     expect(client.pendingInvocations).toBe(0)
   })
@@ -49,28 +50,59 @@ describe('NATS commands', { timeout: 20_000 }, () => {
     await expect(client.emit('order.*', {})).rejects.toBeInstanceOf(DefinitionError)
   })
 
-  it('speaks plain NATS request/reply: a raw nats.js client can invoke a command', async () => {
+  it('speaks plain NATS request/reply: a nats.js client with an inbox under <prefix>.reply can invoke', async () => {
     await bed.run(shopService('A'), await bed.bridge())
-    const { nc } = await bed.admin()
-    const command: Envelope = {
-      id: 'raw-1',
-      type: 'command',
-      specVersion: '1',
-      time: Date.now(),
-      correlationId: 'raw-corr-1',
-      sender: { instanceId: 'raw-client' },
-      receiver: { service: 'shop', version: '1', command: 'placeOrder' },
-      deadline: Date.now() + 5_000,
-      contentType: 'application/json',
-      payload: { id: 7 },
-    }
+    const nc = await connect({ servers: bed.servers, inboxPrefix: `${bed.prefix}.reply` })
+    onTestFinished(() => nc.close())
+    const command = rawCommand(7)
     const subject = new NatsSubjects(bed.prefix).command(command.receiver!)
     const reply = await nc.request(subject, JSON.stringify(command), { timeout: 5_000 })
     const response = reply.json<Envelope>()
     expect(response).toMatchObject({
       type: 'response',
-      correlationId: 'raw-corr-1',
+      correlationId: 'raw-corr-7',
       payload: { id: 7, by: 'A' },
     })
   })
+
+  it('runs a command without a reply subject, and refuses one whose reply subject is not an inbox of its prefix', async () => {
+    await bed.run(shopService('A'), await bed.bridge())
+    const { nc } = await bed.admin()
+    const subjects = new NatsSubjects(bed.prefix)
+    const emitted: number[] = []
+    nc.subscribe(subjects.event('order.placed'), {
+      callback: (_error, msg) => void emitted.push((msg.json<Envelope>().payload as { id: number }).id),
+    })
+    const stolen: string[] = []
+    nc.subscribe('elsewhere.>', { callback: (_error, msg) => void stolen.push(msg.subject) })
+    nc.subscribe(`${bed.prefix}.cmd.>`, { callback: (_error, msg) => void stolen.push(msg.subject) })
+    await nc.flush()
+    const publish = (id: number, reply?: string) => {
+      const command = rawCommand(id)
+      nc.publish(subjects.command(command.receiver!), JSON.stringify(command), reply ? { reply } : undefined)
+    }
+    publish(1, 'elsewhere.inbox.x')
+    publish(2, `${bed.prefix}.cmd.shop.v1.placeOrder`)
+    publish(3, `${subjects.replyInbox('someone')}.*`)
+    publish(4) // fire and forget: runs, its answer goes nowhere
+    await expect.poll(() => emitted).toEqual([4])
+    expect(stolen.filter((subject) => !subject.startsWith(`${bed.prefix}.cmd.shop`))).toEqual([])
+    expect(stolen).toHaveLength(4) // the four commands themselves, no reply among them
+  })
 })
+
+/** A command as any NATS client can publish it. */
+function rawCommand(id: number): Envelope {
+  return {
+    id: `raw-${id}`,
+    type: 'command',
+    specVersion: '1',
+    time: Date.now(),
+    correlationId: `raw-corr-${id}`,
+    sender: { instanceId: 'raw-client' },
+    receiver: { service: 'shop', version: '1', command: 'placeOrder' },
+    deadline: Date.now() + 5_000,
+    contentType: 'application/json',
+    payload: { id },
+  }
+}

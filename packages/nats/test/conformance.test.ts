@@ -16,10 +16,26 @@ runBridgeConformance({
     }
     return {
       createBridge: (options) => new NatsBridge({ ...options, servers: NATS_URL, prefix }),
-      async injectRawCommand(address, bytes) {
+      async injectRawCommand(address, bytes, replyTo) {
         const { nc } = await connectAdmin()
-        nc.publish(subjects.command(address), bytes)
+        nc.publish(subjects.command(address), bytes, replyTo === undefined ? undefined : { reply: replyTo })
         await nc.flush()
+      },
+      replyAddresses: {
+        // the shape of a bridge's reply subject, for an instance that does not exist
+        valid: `${subjects.replyInbox('nobody-listens')}.call-1`,
+        hostile: [
+          `${subjects.replyInbox('victim')}.*`,
+          `${subjects.replyInbox('victim')}.>`,
+          `${prefix}.reply.a..b`,
+          'elsewhere.inbox.x',
+          `${prefix}.cmd.victim.v1.run`,
+        ],
+      },
+      // nats.js drops the socket and dials again, like a network fault; the server stays up.
+      async interruptConnection(bridge) {
+        if (!(bridge instanceof NatsBridge) || !bridge.connection) throw new Error('not a started NatsBridge')
+        await bridge.connection.reconnect()
       },
       async injectRawEvent(eventName, bytes) {
         const raw = await connectAdmin()

@@ -68,4 +68,13 @@ describe.skipIf(unavailable !== undefined)('NATS bridge across broker restarts',
     await client.invoke(placeOrder, { id: 4 })
     await expect.poll(() => audited, POLL).toEqual([1, 3, 4])
   })
+
+  it('stops within its drain bound while the broker is down', async () => {
+    await server.kill()
+    await expect.poll(() => serving.isReady(), POLL).toBe(false)
+    const started = performance.now()
+    await serving.stop()
+    expect(performance.now() - started).toBeLessThan(5_000)
+    await server.restart() // for the clean-up
+  })
 })
