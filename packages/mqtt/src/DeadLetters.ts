@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto'
-import type { RawMessage } from '@conduit/core'
+import type { DeadLetterRecord, RawMessage } from '@conduit/core/transport'
 import type { IPublishPacket } from 'mqtt'
 import type { MqttConnection } from './MqttConnection.js'
 import type { TopicScheme } from './topics.js'
 
 export interface DeadLetterDetails {
-  reason: string
+  /** the attempt that ended it (1 for what was never retried) */
   attempt: number
   /** topic the message arrived on */
   topic: string
+  /** the bytes received, stored when the engine's record is the original */
+  original: Uint8Array
 }
 
+const MAX_TOPIC_PROPERTY_LENGTH = 512
 /** How long a read waits for the broker to hand over the retained dead letters. */
 const READ_TIMEOUT_MS = 10_000
 
@@ -28,15 +31,22 @@ export class DeadLetters {
     private readonly openReader: () => Promise<MqttConnection>,
   ) {}
 
-  async publish(group: string, payload: Uint8Array, details: DeadLetterDetails): Promise<void> {
+  /**
+   * Stores the engine's record: the original bytes, or the small stub the engine made when the
+   * original would not fit the broker beside these properties.
+   */
+  async publish(group: string, record: DeadLetterRecord, details: DeadLetterDetails): Promise<void> {
+    const payload = record.message instanceof Uint8Array ? record.message : details.original
     await this.main().publish(this.topics.deadLetter(group, randomUUID()), payload, {
       qos: 1,
       retain: true,
       properties: {
         userProperties: {
-          'conduit-reason': details.reason,
+          'conduit-reason': record.reason,
           'conduit-attempts': String(details.attempt),
-          'conduit-topic': details.topic,
+          // cut: a topic read from the wire must not make the record outgrow its headroom
+          'conduit-topic': details.topic.slice(0, MAX_TOPIC_PROPERTY_LENGTH),
+          'conduit-stub': String(record.stub),
           'conduit-dead-lettered-at': String(Date.now()),
         },
       },

@@ -1,21 +1,19 @@
-import { BridgeUnavailableError, type Logger } from '@conduit/core'
-import {
-  connect,
-  type IClientOptions,
-  type IClientPublishOptions,
-  type IPublishPacket,
-  type MqttClient,
-} from 'mqtt'
+import { Socket } from 'node:net'
+import { BridgeUnavailableError } from '@conduit/core'
+import type { TransportHost } from '@conduit/core/transport'
+import { connect, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt'
 import { firstConnack } from './firstConnack.js'
 import type { MqttClientOptions } from './options.js'
+import { assertPublishable, bufferView } from './publishable.js'
 import {
   type AcknowledgedHandler,
+  type Handling,
   type MessageHandler,
-  type Subscription,
-  SubscriptionTable,
-} from './SubscriptionTable.js'
+  type SubscriptionHandle,
+  Subscriptions,
+} from './Subscriptions.js'
 
-export type { AcknowledgedHandler, MessageHandler } from './SubscriptionTable.js'
+export type { AcknowledgedHandler, MessageHandler, SubscriptionHandle } from './Subscriptions.js'
 
 export interface ConnectionSpec {
   url: string
@@ -36,33 +34,41 @@ export interface ConnectionSpec {
   connectTimeout: number
   publishTimeout: number
   mqtt: MqttClientOptions
-  logger: Logger
+  host: Pick<TransportHost, 'logger' | 'reportFailure'>
 }
 
 const SESSION_TAKEN_OVER = 0x8e
 
 /**
  * One mqtt.js client with what the bridge needs around it: MQTT 5 only, subscriptions routed by
- * subscription identifier (so overlapping filters on one connection never cross), resubscription
- * after every reconnect, and publishes that wait a bounded time for the connection instead of
- * queueing without limit.
+ * subscription identifier (so overlapping filters on one connection never cross), subscriptions
+ * restored after every reconnect before the connection counts as ready, and publishes that are
+ * checked before they reach the socket and wait a bounded time for a ready connection.
  */
 export class MqttConnection {
   /** the broker's Maximum Packet Size from the last CONNACK, if it announced one */
   maximumPacketSize: number | undefined
+  /** whether the broker still had this client's session at the last connect */
+  sessionPresent = false
   /** set when another connection took this client id over (MQTT 5 reason 0x8E) */
   onTakenOver: (() => void) | undefined
   /** called after every reconnect, once the subscriptions are back */
   onReconnect: (() => void) | undefined
+  /** called when an established connection drops (what was sent on it may never be answered) */
+  onLost: (() => void) | undefined
   private readonly client: MqttClient
-  private readonly subscriptions: SubscriptionTable
+  private readonly subscriptions: Subscriptions
   private closing = false
   private offlineSince: number | undefined
-  /** whether the broker still had this client's session at the last connect */
-  sessionPresent = false
+  /** between a CONNACK and the close of that connection */
+  private up = false
+  /** the subscriptions are back on the broker since the last CONNACK */
+  private restored = false
+  /** counts CONNACKs, so that a restore overtaken by a newer connection stops */
+  private generation = 0
+  private readonly readyWaiters = new Set<() => void>()
 
   private constructor(private readonly spec: ConnectionSpec) {
-    this.subscriptions = new SubscriptionTable(spec.firstSubscriptionId)
     const properties: NonNullable<IClientOptions['properties']> = {
       sessionExpiryInterval: spec.sessionExpiry ?? 0,
     }
@@ -76,32 +82,42 @@ export class MqttConnection {
       properties,
       resubscribe: false, // done here, with the subscription identifiers mqtt.js would drop
       connectTimeout: spec.connectTimeout,
-      customHandleAcks: (topic, payload, packet, done) => this.acknowledge(topic, payload, packet, done),
+      customHandleAcks: (topic, payload, packet, done) =>
+        this.subscriptions.acknowledge(topic, payload, packet, done),
     }
     if (!spec.reconnect) options.reconnectPeriod = 0
     if (spec.will) options.will = spec.will
     this.client = connect(spec.url, options)
-    this.client.on('message', (topic, payload, packet) => this.route(topic, payload, packet, false))
+    this.subscriptions = new Subscriptions(this.client, spec.host, spec.unrouted, spec.firstSubscriptionId)
+    this.client.on('message', (topic, payload, packet) => this.subscriptions.route(topic, payload, packet))
     this.client.on('connect', (connack) => {
       // Nagle's algorithm holds a small packet back until the previous one is acknowledged,
       // and the peer delays that acknowledgement (40 ms on Linux): a QoS 1 round trip stalls
       // on it. mqtt.js leaves it on; commands are latency-bound, so turn it off.
-      ;(this.client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true)
+      if (this.client.stream instanceof Socket) this.client.stream.setNoDelay(true)
       this.sessionPresent = connack.sessionPresent
       this.maximumPacketSize = connack.properties?.maximumPacketSize
-      if (this.offlineSince !== undefined) {
-        spec.logger.info(
-          { clientId: spec.clientId, offlineMs: Date.now() - this.offlineSince },
+      this.up = true
+      const reconnected = this.offlineSince !== undefined
+      if (reconnected) {
+        spec.host.logger.info(
+          { clientId: spec.clientId, offlineMs: Date.now() - (this.offlineSince ?? 0) },
           'mqtt reconnected',
         )
         this.offlineSince = undefined
-        void this.resubscribe().then(() => this.onReconnect?.())
       }
+      this.restore(++this.generation, reconnected)
+    })
+    this.client.on('close', () => {
+      this.restored = false
+      if (!this.up) return
+      this.up = false
+      if (!this.closing) this.onLost?.()
     })
     this.client.on('offline', () => {
       if (this.closing || this.offlineSince !== undefined) return
       this.offlineSince = Date.now()
-      spec.logger.warn({ clientId: spec.clientId }, 'mqtt connection lost; reconnecting')
+      spec.host.logger.warn({ clientId: spec.clientId }, 'mqtt connection lost; reconnecting')
     })
     this.client.on('disconnect', (packet) => {
       if (packet.reasonCode === SESSION_TAKEN_OVER && !this.closing) {
@@ -113,7 +129,7 @@ export class MqttConnection {
     })
     this.client.on('error', (error) => {
       if (!this.closing)
-        spec.logger.warn({ clientId: spec.clientId, reason: error.message }, 'mqtt client error')
+        spec.host.logger.warn({ clientId: spec.clientId, reason: error.message }, 'mqtt client error')
     })
   }
 
@@ -126,9 +142,8 @@ export class MqttConnection {
     } catch (error) {
       connection.closing = true
       client.end(true)
-      throw new BridgeUnavailableError(`mqtt: cannot connect to ${spec.url}: ${(error as Error).message}`, {
-        cause: error,
-      })
+      const reason = error instanceof Error ? error.message : String(error)
+      throw new BridgeUnavailableError(`mqtt: cannot connect to ${spec.url}: ${reason}`, { cause: error })
     }
     return connection
   }
@@ -137,8 +152,14 @@ export class MqttConnection {
     return this.spec.clientId
   }
 
-  get connected(): boolean {
-    return this.client.connected
+  /** The mqtt.js client underneath (for tests that cut the socket, and for diagnostics). */
+  get rawClient(): MqttClient {
+    return this.client
+  }
+
+  /** connected, with every subscription back in place: what was published now can be answered */
+  get ready(): boolean {
+    return this.client.connected && this.restored
   }
 
   /** false once closed or taken over: the client will not come back by itself */
@@ -146,27 +167,27 @@ export class MqttConnection {
     return !this.closing
   }
 
-  /** Subscribes; resolves after the SUBACK. The returned function unsubscribes. */
-  async subscribe(filter: string, qos: 0 | 1, handle: MessageHandler): Promise<() => Promise<void>> {
-    return this.addSubscription(filter, qos, handle, false)
+  /** Subscribes; resolves after the SUBACK. */
+  subscribe(filter: string, qos: 0 | 1, handle: MessageHandler): Promise<SubscriptionHandle> {
+    return this.addSubscription(filter, qos, { acknowledged: false, handle })
   }
 
   /** Subscribes at QoS 1 with the PUBACK sent only when `handle` resolves 'ack'. */
-  async subscribeAcknowledged(filter: string, handle: AcknowledgedHandler): Promise<() => Promise<void>> {
-    return this.addSubscription(filter, 1, handle, true)
+  subscribeAcknowledged(filter: string, handle: AcknowledgedHandler): Promise<SubscriptionHandle> {
+    return this.addSubscription(filter, 1, { acknowledged: true, handle })
   }
 
-  /** Removes a subscription (a no-op if this connection never made it). */
+  /** Removes a subscription from this client's session on the broker (an adopted session's, say). */
   async unsubscribe(filter: string): Promise<void> {
-    this.subscriptions.remove(filter)
     if (this.client.connected) await this.client.unsubscribeAsync(filter)
   }
 
   /**
-   * Publishes; resolves when written (QoS 0) or acknowledged by the broker (QoS 1). Waits at
-   * most `publishTimeout` for a lost connection to come back, then fails with a 503; so does a
-   * QoS 1 publish the broker does not acknowledge in that time, unless `unbounded` (a caller
-   * with its own deadline, like a command's, need not pay for a second timer).
+   * Publishes; resolves when written (QoS 0) or acknowledged by the broker (QoS 1). Refuses at
+   * once what the broker would answer by disconnecting (a wildcard topic, a packet over its
+   * Maximum Packet Size). Waits at most `publishTimeout` for the connection to be ready again,
+   * then fails with a 503; so does a QoS 1 publish the broker does not acknowledge in that time,
+   * unless `unbounded` (a caller with its own deadline, like a command's, needs no second timer).
    */
   async publish(
     topic: string,
@@ -174,12 +195,9 @@ export class MqttConnection {
     options: IClientPublishOptions,
     unbounded = false,
   ): Promise<void> {
-    if (!this.client.connected) await this.waitConnected()
-    // A Buffer view of the same bytes: mqtt.js copies non-Buffer payloads element by element.
-    const body =
-      typeof payload === 'string' || Buffer.isBuffer(payload)
-        ? payload
-        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+    assertPublishable(topic, payload, this.maximumPacketSize)
+    if (!this.ready) await this.waitReady()
+    const body = bufferView(payload)
     return new Promise<void>((resolve, reject) => {
       const timer =
         options.qos === 1 && !unbounded
@@ -226,18 +244,19 @@ export class MqttConnection {
     })
   }
 
-  private waitConnected(): Promise<void> {
+  private waitReady(): Promise<void> {
     if (this.closing) return Promise.reject(this.unavailable('the connection is closed'))
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.client.off('connect', onConnect)
-        reject(this.unavailable(`not connected to the broker for ${this.spec.publishTimeout} ms`))
-      }, this.spec.publishTimeout)
-      const onConnect = () => {
+      const wake = () => {
         clearTimeout(timer)
+        this.readyWaiters.delete(wake)
         resolve()
       }
-      this.client.once('connect', onConnect)
+      const timer = setTimeout(() => {
+        this.readyWaiters.delete(wake)
+        reject(this.unavailable(`not connected to the broker for ${this.spec.publishTimeout} ms`))
+      }, this.spec.publishTimeout)
+      this.readyWaiters.add(wake)
     })
   }
 
@@ -245,76 +264,28 @@ export class MqttConnection {
     return new BridgeUnavailableError(`mqtt (${this.spec.url}): ${reason}`)
   }
 
-  private async addSubscription(
-    filter: string,
-    qos: 0 | 1,
-    handle: MessageHandler | AcknowledgedHandler,
-    acknowledged: boolean,
-  ): Promise<() => Promise<void>> {
-    const subscription = this.subscriptions.add(filter, qos, handle, acknowledged)
-    try {
-      await this.sendSubscribe(subscription)
-    } catch (error) {
-      this.subscriptions.remove(filter)
-      throw error
-    }
-    return () => this.unsubscribe(filter)
+  private async addSubscription(filter: string, qos: 0 | 1, handling: Handling): Promise<SubscriptionHandle> {
+    // Ready, not only connected: a subscription added mid-restore would otherwise race it.
+    if (!this.ready) await this.waitReady()
+    return this.subscriptions.add(filter, qos, handling)
   }
 
-  private async sendSubscribe(subscription: Subscription): Promise<void> {
-    if (!this.client.connected) await this.waitConnected()
-    await this.client.subscribeAsync(subscription.filter, {
-      qos: subscription.qos,
-      properties: { subscriptionIdentifier: subscription.id },
-    })
-  }
-
-  private async resubscribe(): Promise<void> {
-    // Always, not only when the session is gone: a persistent session may have lost a
-    // subscription to an adopter that took it over while this client was away.
-    for (const subscription of this.subscriptions.all()) {
-      await this.sendSubscribe(subscription).catch((error: Error) =>
-        this.spec.logger.error(
-          { filter: subscription.filter, reason: error.message },
-          'mqtt resubscribe failed',
-        ),
-      )
-    }
-  }
-
-  private route(topic: string, payload: Buffer, packet: IPublishPacket, acknowledged: boolean): void {
-    for (const subscription of this.subscriptions.of(packet)) {
-      if (subscription.acknowledged === acknowledged)
-        (subscription.handle as MessageHandler)(topic, payload, packet)
-    }
-  }
-
-  private acknowledge(
-    topic: string,
-    payload: Buffer,
-    packet: IPublishPacket,
-    done: (code: number) => void,
-  ): void {
-    const subscriptions = this.subscriptions.of(packet)
-    const handle =
-      subscriptions.length === 0
-        ? this.spec.unrouted
-        : (subscriptions.find((candidate) => candidate.acknowledged)?.handle as
-            | AcknowledgedHandler
-            | undefined)
-    if (!handle) {
-      done(0)
-      return
-    }
-    handle(topic, payload, packet).then(
-      (verdict) => {
-        if (verdict === 'ack') done(0)
+  /**
+   * Subscribes again after every CONNACK, and only then counts the connection as ready: a
+   * command sent before its reply subscription (or a service's command subscription) is back
+   * would be lost. Always, not only when the session is gone: a persistent session may have
+   * lost a subscription to an adopter that took it over while this client was away.
+   */
+  private restore(generation: number, reconnected: boolean): void {
+    const current = () => generation === this.generation && this.up && !this.closing
+    this.subscriptions.restore(current).then(
+      (restored) => {
+        if (!restored) return
+        this.restored = true
+        for (const wake of [...this.readyWaiters]) wake()
+        if (reconnected) this.onReconnect?.()
       },
-      (error: Error) =>
-        this.spec.logger.error(
-          { reason: error.message, topic },
-          'mqtt message handling failed; not acknowledged',
-        ),
+      (error: unknown) => this.spec.host.reportFailure('subscribe again after reconnecting', error),
     )
   }
 }

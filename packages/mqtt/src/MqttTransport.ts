@@ -1,40 +1,50 @@
 import { randomUUID } from 'node:crypto'
+import { BridgeUnavailableError, type CommandAddress } from '@conduit/core'
 import {
   type BridgeCapabilities,
-  BridgeUnavailableError,
-  type CommandAddress,
-  type CommandReceiver,
-  type Envelope,
+  type Delivery,
+  type EventListenerSpec,
   type EventReceiver,
-  encodeEnvelope,
-  type ReplySender,
   supported,
   type Transport,
   type TransportHost,
+  type TransportListener,
   unsupported,
-} from '@conduit/core'
-import type { IPublishPacket } from 'mqtt'
+} from '@conduit/core/transport'
+import type { MqttClient } from 'mqtt'
 import { DeadLetters } from './DeadLetters.js'
 import { DurableMember } from './durable/DurableMember.js'
 import type { DurableEnvironment } from './durable/environment.js'
-import { LocalRoutes } from './LocalRoutes.js'
 import { type ConnectionSpec, MqttConnection } from './MqttConnection.js'
-import { type MqttBridgeOptions, PACKET_OVERHEAD_BYTES, resolveMqttOptions } from './options.js'
+import {
+  MQTT_BRIDGE_NAME,
+  type MqttBridgeOptions,
+  PACKET_OVERHEAD_BYTES,
+  resolveMqttOptions,
+} from './options.js'
+import { replyRoute } from './replies.js'
 import { createTopicScheme, sharedFilter } from './topics.js'
 
-export const MQTT_BRIDGE_NAME = 'mqtt'
+export { MQTT_BRIDGE_NAME } from './options.js'
 
 const NO_HANDLER_DETECTION = unsupported(
   'MQTT gives a publisher no reliable "nobody is subscribed" answer: Mosquitto 2.0 acknowledges a publish ' +
     'that reaches no subscriber like any other (PUBACK reason 0x10 is optional in MQTT 5), so the caller gets the timeout',
 )
+const FIRST_DELIVERY: Delivery = Object.freeze({ attempt: 1 })
+const REPLIES_LOST = 'connection to the MQTT broker lost'
+
+export interface MqttTransport extends Transport {
+  /** the mqtt.js client of the main connection (commands, replies, at-most-once events); undefined before connect */
+  readonly client: MqttClient | undefined
+}
 
 /**
  * The MQTT 5 transport: one clean-session connection per bridge for commands, responses,
  * at-most-once events and publishing, plus one persistent-session connection per durable
  * subscription (see DurableMember). Topic scheme and guarantees: docs/bridges/mqtt.md.
  */
-export function createMqttTransport(options: MqttBridgeOptions = {}): Transport {
+export function createMqttTransport(options: MqttBridgeOptions = {}): MqttTransport {
   const settings = resolveMqttOptions(options)
   const topics = createTopicScheme(settings.prefix)
   let host: TransportHost | undefined
@@ -43,12 +53,15 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): Transport 
   const members = new Set<DurableMember>()
   /** client ids of this bridge's durable sessions and adoptions: never adopted by itself */
   const claimed = new Set<string>()
+  const notConnected = () => new BridgeUnavailableError('mqtt bridge is not connected')
+  const hostOf = (): TransportHost => {
+    if (!host) throw notConnected()
+    return host
+  }
   const mainConnection = (): MqttConnection => {
-    if (!main) throw new BridgeUnavailableError('mqtt bridge is not connected')
+    if (!main) throw notConnected()
     return main
   }
-  const commandRoutes = new LocalRoutes<CommandReceiver>(mainConnection)
-  const eventRoutes = new LocalRoutes<EventReceiver>(mainConnection)
 
   const connectionSpec = (clientId: string): ConnectionSpec => ({
     url: settings.url,
@@ -57,7 +70,7 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): Transport 
     connectTimeout: settings.connectTimeout,
     publishTimeout: settings.publishTimeout,
     mqtt: settings.mqtt,
-    logger: host!.logger,
+    host: hostOf(),
   })
   const openReader = () =>
     MqttConnection.open({
@@ -85,27 +98,6 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): Transport 
     }
     return topic
   }
-  const encode = (envelope: Envelope): Uint8Array =>
-    encodeEnvelope(envelope, maxPayloadBytes(), MQTT_BRIDGE_NAME)
-
-  const replySender = (packet: IPublishPacket): ReplySender => {
-    const responseTopic = packet.properties?.responseTopic
-    const correlationData = packet.properties?.correlationData
-    const qos = packet.qos === 0 ? 0 : 1
-    return async (response) => {
-      if (!responseTopic) {
-        host?.logger.debug(
-          { correlationId: response.correlationId },
-          'mqtt: command had no response topic; reply dropped',
-        )
-        return
-      }
-      await mainConnection().publish(responseTopic, encode(response), {
-        qos,
-        properties: correlationData ? { correlationData } : {},
-      })
-    }
-  }
 
   const capabilities: BridgeCapabilities = {
     requestReply: supported,
@@ -123,16 +115,25 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): Transport 
     name: MQTT_BRIDGE_NAME,
     capabilities,
 
+    get client() {
+      return main?.rawClient
+    },
+
     async connect(transportHost) {
       host = transportHost
       replyTopic = topics.reply(transportHost.instanceId)
-      main = await MqttConnection.open(connectionSpec(`${settings.clientIdBase}-${transportHost.instanceId}`))
+      const connection = await MqttConnection.open(
+        connectionSpec(`${settings.clientIdBase}-${transportHost.instanceId}`),
+      )
+      // Replies travel on this connection's clean session: when it drops, the ones on their way are gone.
+      connection.onLost = () => transportHost.repliesLost(REPLIES_LOST)
+      main = connection
       try {
-        await main.subscribe(replyTopic, settings.commandQos, (_topic, payload) =>
+        await connection.subscribe(replyTopic, settings.commandQos, (_topic, payload) =>
           transportHost.receiveReply(payload),
         )
       } catch (error) {
-        await main.close({ force: true })
+        await connection.close({ force: true })
         throw error
       }
     },
@@ -143,85 +144,100 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): Transport 
       await main?.close()
     },
 
-    isReady: () => (main?.connected ?? false) && [...members].every((member) => member.connected),
+    isReady: () => (main?.ready ?? false) && [...members].every((member) => member.ready),
     isHealthy: () => main?.alive ?? false,
 
     async sendCommand(address, command) {
-      const topic = commandTopic(address)
-      const payload = encode(command)
+      const { deadline, id } = command.envelope
       // Expired commands are dropped by the broker instead of delivered (MQTT 5 Message Expiry).
-      const expirySeconds = Math.max(1, Math.ceil(((command.deadline ?? Date.now()) - Date.now()) / 1_000))
+      const expirySeconds = Math.max(1, Math.ceil(((deadline ?? Date.now()) - Date.now()) / 1_000))
       const properties = {
         responseTopic: replyTopic,
-        correlationData: Buffer.from(command.correlationId),
+        // The envelope id: what the reply names in inReplyTo, echoed here for plain MQTT clients.
+        correlationData: Buffer.from(id),
         messageExpiryInterval: expirySeconds,
       }
       // Unbounded: the caller's deadline already bounds the wait for the broker's acknowledgement.
-      await mainConnection().publish(topic, payload, { qos: settings.commandQos, properties }, true)
+      await mainConnection().publish(
+        commandTopic(address),
+        command.bytes,
+        { qos: settings.commandQos, properties },
+        true,
+      )
     },
 
     async listenCommands(address, receive) {
-      const remove = await commandRoutes.add(
+      const host = hostOf()
+      // Commands have no dead-letter place here: what the engine dead-letters was logged by it and ends.
+      return mainConnection().subscribe(
         topics.commandFilter(address),
         settings.commandQos,
-        receive,
-        (pick) => (_topic, payload, packet) => {
-          for (const receiver of pick(false)) void receiver(payload, replySender(packet))
+        (topic, payload, packet) => {
+          receive(payload, replyRoute(packet, topics, mainConnection, host.logger)).catch((error: unknown) =>
+            host.reportFailure('handle a command', error, { topic }),
+          )
         },
       )
-      return { close: remove }
     },
 
     async publishEvent(event) {
       // QoS 1 always: the broker confirms the event, and durable subscribers get it at QoS 1.
-      await mainConnection().publish(topics.event(event.eventName!), encode(event), { qos: 1 })
+      await mainConnection().publish(topics.event(event.envelope.eventName ?? ''), event.bytes, { qos: 1 })
     },
 
     async listenEvents(spec, receive) {
-      if (spec.delivery === 'durable') {
-        const member = new DurableMember(durableEnvironment(), spec, receive)
-        try {
-          await member.start()
-        } catch (error) {
-          await member.close().catch(() => undefined)
-          throw error
-        }
-        members.add(member)
-        return {
-          close: async () => {
-            members.delete(member)
-            await member.close()
-          },
-        }
-      }
-      // At-most-once: QoS 0 on the bridge's clean session; a shared subscription per group.
-      const eventFilter = topics.eventFilter(spec.eventPattern)
-      const filter = spec.everyInstance ? eventFilter : sharedFilter(spec.group, eventFilter)
-      const remove = await eventRoutes.add(filter, 0, receive, (pick) => (topic, payload) => {
-        for (const receiver of pick(spec.everyInstance)) {
-          void receiver(payload, { attempt: 1 }).then((outcome) => {
-            if (outcome.action !== 'dead-letter') return
-            deadLetters
-              .publish(spec.group, payload, { reason: outcome.reason, attempt: 1, topic })
-              .catch((error: Error) =>
-                host?.logger.error({ reason: error.message }, 'mqtt: could not dead-letter'),
-              )
+      if (spec.delivery === 'durable') return listenDurable(spec, receive)
+      const host = hostOf()
+      // At-most-once: QoS 0 on the bridge's clean session, one shared subscription per group. An
+      // everyInstance group gets a share of its own, which every event reaches.
+      const share = spec.everyInstance ? `${spec.group}.${host.instanceId}` : spec.group
+      const filter = sharedFilter(share, topics.eventFilter(spec.eventPattern))
+      return mainConnection().subscribe(filter, 0, (topic, payload) => {
+        receive(payload, FIRST_DELIVERY)
+          .then((outcome) => {
+            if (outcome.action !== 'dead-letter') return // 'retry' never comes for at-most-once
+            return deadLetters
+              .publish(spec.group, outcome.record, {
+                attempt: FIRST_DELIVERY.attempt,
+                topic,
+                original: payload,
+              })
+              .catch((error: unknown) => host.reportFailure('dead-letter', error, { group: spec.group }))
           })
-        }
+          .catch((error: unknown) => host.reportFailure('handle an event', error, { group: spec.group }))
       })
-      return { close: remove }
     },
 
     readDeadLetters: (group) => deadLetters.read(group),
+  }
+
+  async function listenDurable(spec: EventListenerSpec, receive: EventReceiver): Promise<TransportListener> {
+    const member = new DurableMember(durableEnvironment(), spec, receive)
+    try {
+      await member.start()
+    } catch (error) {
+      // The start failure is what the caller gets; a failed cleanup is only reported.
+      await member
+        .close()
+        .catch((cleanup: unknown) => hostOf().reportFailure('close a durable member', cleanup))
+      throw error
+    }
+    members.add(member)
+    return {
+      pause: () => member.pause(),
+      close: async () => {
+        members.delete(member)
+        await member.close()
+      },
+    }
   }
 
   function durableEnvironment(): DurableEnvironment {
     return {
       settings,
       topics,
-      logger: host!.logger,
+      host: hostOf(),
       deadLetters,
-      drainTimeout: options.drainTimeout ?? 10_000,
       claimed,
       main: mainConnection,
       connectionSpec,

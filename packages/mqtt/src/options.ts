@@ -1,6 +1,7 @@
 import { ConduitError, type EventBridgeOptions } from '@conduit/core'
 import type { IClientOptions } from 'mqtt'
 
+export const MQTT_BRIDGE_NAME = 'mqtt'
 export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883'
 
 /**

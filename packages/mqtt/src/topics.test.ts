@@ -43,6 +43,24 @@ describe('the MQTT topic scheme', () => {
     }
   })
 
+  it('accepts a response topic only as one level in its own reply namespace', () => {
+    expect(topics.replyTopicProblem('app/prod/reply/4f2c')).toBeUndefined()
+    expect(topics.replyTopicProblem('app/prod/reply/mosquitto-rr-1')).toBeUndefined()
+    const cases: [string, RegExp][] = [
+      ['app/prod/reply/+', /'\+', illegal/],
+      ['x/+/y', /'\+', illegal/],
+      ['x/#', /'#', illegal/],
+      ['app/prod/reply/a\0b', /NUL, illegal/],
+      ['x/y', /outside this bridge's reply namespace app\/prod\/reply\/<id>/],
+      ['app/other/reply/4f2c', /outside/],
+      ['app/prod/reply/', /outside/],
+      ['app/prod/reply/a/b', /outside/],
+      ['app/prod/cmd/user/1/registerNewUser', /outside/],
+      [`app/prod/reply/${'x'.repeat(2_000)}`, /longer than 1024 bytes/],
+    ]
+    for (const [topic, reason] of cases) expect(topics.replyTopicProblem(topic)).toMatch(reason)
+  })
+
   it('refuses a prefix with wildcards, empty levels or a `$` system topic', () => {
     for (const prefix of ['a/+', 'a/#', 'a//b', '/a', '$SYS/x', ''])
       expect(() => assertPrefix(prefix)).toThrow(InvalidTopicError)

@@ -17,6 +17,8 @@ export interface TopicScheme {
   /** shared-subscription filter that makes the instances of one command compete */
   commandFilter(address: CommandAddress): string
   reply(instanceId: string): string
+  /** why `topic`, a response topic read from the wire, cannot be replied to; undefined when it can */
+  replyTopicProblem(topic: string): string | undefined
   event(eventName: string): string
   /** MQTT filter for a Conduit event pattern (the engine re-checks every match) */
   eventFilter(pattern: string): string
@@ -52,6 +54,40 @@ export function assertPrefix(prefix: string): void {
   if (prefix.startsWith('$'))
     throw new InvalidTopicError('prefix', prefix, "topics starting with '$' belong to the broker")
   for (const level of prefix.split('/')) assertTopicLevel('prefix level', level)
+}
+
+/**
+ * What makes `topic` unusable as a topic name, shown for a message ('+', '#' or NUL), or
+ * undefined. Wildcards belong to filters: a broker disconnects a client that publishes to one.
+ */
+export function illegalInTopicName(topic: string): string | undefined {
+  const illegal = ['+', '#', '\0'].find((character) => topic.includes(character))
+  if (illegal === undefined) return undefined
+  return illegal === '\0' ? 'NUL' : `'${illegal}'`
+}
+
+/** Longest response topic a command may name: the reply's topic must fit the packet overhead. */
+export const MAX_RESPONSE_TOPIC_BYTES = 1_024
+
+function quoted(topic: string): string {
+  return JSON.stringify(topic.length <= 80 ? topic : `${topic.slice(0, 80)}…`)
+}
+
+/**
+ * A response topic must be `<prefix>/reply/<one level>`: a topic name (no wildcard: publishing
+ * to one makes the broker disconnect the publisher) inside this application's reply namespace
+ * (a command may not make a service publish anywhere else).
+ */
+function replyTopicProblem(replyRoot: string, topic: string): string | undefined {
+  const illegal = illegalInTopicName(topic)
+  if (illegal !== undefined)
+    return `response topic ${quoted(topic)} holds ${illegal}, illegal in a topic name`
+  if (Buffer.byteLength(topic) > MAX_RESPONSE_TOPIC_BYTES)
+    return `response topic longer than ${MAX_RESPONSE_TOPIC_BYTES} bytes`
+  const level = topic.startsWith(replyRoot) ? topic.slice(replyRoot.length) : '/'
+  if (level.length === 0 || level.includes('/'))
+    return `response topic ${quoted(topic)} is outside this bridge's reply namespace ${replyRoot}<id>`
+  return undefined
 }
 
 /** `user.registered` → `user/registered`. */
@@ -90,6 +126,7 @@ export function createTopicScheme(prefix: string): TopicScheme {
     assertTopicLevel('consumer group', name)
     return name
   }
+  const replyRoot = `${prefix}/reply/`
   return {
     prefix,
     command: (address) => `${prefix}/cmd/${commandPath(address)}`,
@@ -98,8 +135,9 @@ export function createTopicScheme(prefix: string): TopicScheme {
       `$share/${address.service}.v${address.version}.${address.command}/${prefix}/cmd/${commandPath(address)}`,
     reply: (instanceId) => {
       assertTopicLevel('instance id', instanceId)
-      return `${prefix}/reply/${instanceId}`
+      return `${replyRoot}${instanceId}`
     },
+    replyTopicProblem: (topic) => replyTopicProblem(replyRoot, topic),
     event: (eventName) => `${prefix}/event/${eventLevels(eventName)}`,
     eventFilter: (pattern) => `${prefix}/event/${patternLevels(pattern)}`,
     deadLetter: (name, messageId) => {

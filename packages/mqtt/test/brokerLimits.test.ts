@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { placeOrder, shopService } from './fixtures.js'
+import { inflate, placeOrder, shopService } from './fixtures.js'
 import { PrivateMosquitto } from './privateBroker.js'
 import { MqttWorld } from './support.js'
 
@@ -33,5 +33,20 @@ describe('a broker with a smaller packet limit', { timeout: 20_000 }, () => {
       code: 'PAYLOAD_TOO_LARGE',
     })
     expect(client.isReady()).toBe(true) // refused before publishing: the broker never saw it
+  })
+
+  it('answers a reply over the broker limit with a small 413 instead of publishing it (which would cost the connection)', async () => {
+    const server = await world.bridge()
+    await world.run(shopService('A'), server)
+    const client = await world.bridge()
+    let disconnects = 0
+    server.client?.on('close', () => disconnects++)
+    await expect(client.invoke(inflate, { bytes: 20_000 })).rejects.toMatchObject({
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    })
+    await expect(client.invoke(inflate, { bytes: 1_000 })).resolves.toMatchObject({ blob: 'x'.repeat(1_000) })
+    expect(disconnects).toBe(0)
+    expect(server.isReady()).toBe(true)
   })
 })

@@ -21,6 +21,11 @@ export const placeOrder = shopV1.command('placeOrder', {
 })
 export const refuse = shopV1.command('refuse', { input: z.object({}), output: z.object({}) })
 export const slow = shopV1.command('slow', { input: z.object({ ms: z.number() }), output: z.object({}) })
+/** Answers with `bytes` characters: a reply as large as the caller asks. */
+export const inflate = shopV1.command('inflate', {
+  input: z.object({ bytes: z.number().int() }),
+  output: z.object({ blob: z.string() }),
+})
 
 export function shopService(instance: string, handled: number[] = []) {
   return createService(shopV1, {
@@ -33,6 +38,7 @@ export function shopService(instance: string, handled: number[] = []) {
       handleCommand(refuse, () => {
         throw new HandledError(409, 'Refused on purpose', { why: 'test' })
       }),
+      handleCommand(inflate, ({ bytes }) => ({ blob: 'x'.repeat(bytes) })),
       handleCommand(slow, async ({ ms }, ctx) => {
         await new Promise((resolve) => {
           const timer = setTimeout(resolve, ms)

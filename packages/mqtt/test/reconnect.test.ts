@@ -15,6 +15,32 @@ afterAll(async () => {
   await broker.kill()
 }, 20_000)
 
+describe('a service whose connection is cut', { timeout: 30_000 }, () => {
+  it('is ready again only once its subscriptions are back: the first call after that succeeds', async () => {
+    const seen: Seen[] = []
+    const server = await world.bridge()
+    // Several subscriptions on the main connection (a command per definition, orphan markers),
+    // so that restoring them takes more than one round trip.
+    await world.run(shopService('A'), server)
+    await world.run(ledgerService('L', seen), server)
+    const client = await world.bridge()
+    await expect(client.invoke(placeOrder, { orderId: 1 })).resolves.toMatchObject({ orderId: 1 })
+    for (let round = 0; round < 3; round++) {
+      const connection = server.client!
+      const closed = new Promise<void>((resolve) => connection.once('close', () => resolve()))
+      connection.stream.destroy()
+      await closed
+      expect(server.isReady()).toBe(false)
+      await expect.poll(() => server.isReady(), { timeout: 10_000, interval: 1 }).toBe(true)
+      await expect(
+        client.invoke(placeOrder, { orderId: 10 + round }, { timeout: 3_000 }),
+      ).resolves.toMatchObject({
+        orderId: 10 + round,
+      })
+    }
+  })
+})
+
 describe('broker restart', { timeout: 30_000 }, () => {
   it('reports not ready while down, fails calls within the bound, reconnects and resubscribes', async () => {
     const options = { publishTimeout: 500, mqtt: { reconnectPeriod: 200 } }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { EventListenerSpec, EventReceiver, TransportListener } from '@conduit/core'
+import type { EventListenerSpec, EventReceiver, TransportListener } from '@conduit/core/transport'
 import { MqttConnection } from '../MqttConnection.js'
 import { sharedFilter } from '../topics.js'
 import { DurableDelivery } from './DurableDelivery.js'
@@ -20,11 +20,12 @@ import { OrphanAdopter } from './OrphanAdopter.js'
  * has not taken stays queued in the broker, not in this process.
  *
  * Stopping keeps the session and its subscription, so events keep being stored while no member
- * runs, and publishes an orphan marker so that a live member drains it (OrphanAdopter).
+ * runs, and publishes an orphan marker so that a live member drains it (OrphanAdopter). The
+ * engine stops it in two steps: pause (take nothing new, stop adopting) and, once the engine
+ * drained the handlers in flight, close.
  */
 export class DurableMember implements TransportListener {
   private connection: MqttConnection | undefined
-  private inFlight: Promise<unknown> | undefined
   private readonly delivery: DurableDelivery
   private readonly adopter: OrphanAdopter | undefined
   private readonly filter: string
@@ -36,13 +37,13 @@ export class DurableMember implements TransportListener {
   ) {
     const eventFilter = env.topics.eventFilter(spec.eventPattern)
     this.filter = spec.everyInstance ? eventFilter : sharedFilter(spec.group, eventFilter)
-    this.delivery = new DurableDelivery(spec, receive, env.deadLetters, env.logger)
+    this.delivery = new DurableDelivery(spec, receive, env.deadLetters, env.host)
     // An everyInstance group belongs to one instance: nobody else will ever adopt its sessions.
     if (!spec.everyInstance) this.adopter = new OrphanAdopter(env, spec.group, this.delivery)
   }
 
-  get connected(): boolean {
-    return this.connection?.connected ?? false
+  get ready(): boolean {
+    return this.connection?.ready ?? false
   }
 
   async start(): Promise<void> {
@@ -50,10 +51,17 @@ export class DurableMember implements TransportListener {
     await this.adopter?.start()
   }
 
-  async close(): Promise<void> {
-    this.delivery.close()
+  /**
+   * Takes nothing new: a message that arrives now, or whose retry is due, stays unacknowledged in
+   * the session. The subscription stays, so events keep being stored for the group.
+   */
+  async pause(): Promise<void> {
+    this.delivery.stop()
     await this.adopter?.close()
-    await this.waitForHandler()
+  }
+
+  async close(): Promise<void> {
+    await this.pause()
     const connection = this.connection
     if (!connection) return
     this.env.claimed.delete(connection.clientId)
@@ -69,9 +77,10 @@ export class DurableMember implements TransportListener {
     } catch (error) {
       // The normal DISCONNECT discarded the will: without the marker no member learns of this
       // session until it expires. Say what is left behind.
-      this.env.logger.error(
-        { group: this.spec.group, session: connection.clientId, reason: (error as Error).message },
-        'mqtt: could not mark the stopped durable session for adoption; its queued events wait until it expires',
+      this.env.host.reportFailure(
+        'mark a stopped durable session for adoption (its queued events wait until it expires)',
+        error,
+        { group: this.spec.group, session: connection.clientId },
       )
     }
   }
@@ -91,15 +100,15 @@ export class DurableMember implements TransportListener {
     // Back after an outage long enough for the will to fire: withdraw the marker (an adopter
     // that already saw it takes the session over, and this member starts a new one).
     connection.onReconnect = () => {
-      if (!this.spec.everyInstance)
-        void clearMarker(this.env, this.spec.group, clientId).catch(() => undefined)
+      if (this.spec.everyInstance) return
+      clearMarker(this.env, this.spec.group, clientId).catch((error: unknown) =>
+        this.env.host.reportFailure('withdraw an orphan marker', error, { group: this.spec.group }),
+      )
     }
     try {
-      await connection.subscribeAcknowledged(this.filter, (topic, payload, packet) => {
-        const delivered = this.delivery.deliver(topic, payload, packet)
-        this.inFlight = delivered
-        return delivered
-      })
+      await connection.subscribeAcknowledged(this.filter, (topic, payload, packet) =>
+        this.delivery.deliver(topic, payload, packet),
+      )
     } catch (error) {
       this.env.claimed.delete(clientId)
       await connection.close({ endSession: true })
@@ -111,8 +120,8 @@ export class DurableMember implements TransportListener {
   /** Another member adopted this session (we were away too long): carry on with a new one. */
   private replaceSession(previousClientId: string): void {
     this.env.claimed.delete(previousClientId)
-    if (this.delivery.isClosing) return
-    this.env.logger.warn(
+    if (this.delivery.isStopped) return
+    this.env.host.logger.warn(
       { group: this.spec.group, session: previousClientId },
       'mqtt: durable session adopted by another member; starting a new one',
     )
@@ -120,23 +129,8 @@ export class DurableMember implements TransportListener {
       (connection) => {
         this.connection = connection
       },
-      (error: Error) =>
-        this.env.logger.error(
-          { group: this.spec.group, reason: error.message },
-          'mqtt: could not start a new durable session',
-        ),
+      (error: unknown) =>
+        this.env.host.reportFailure('start a new durable session', error, { group: this.spec.group }),
     )
-  }
-
-  private async waitForHandler(): Promise<void> {
-    if (!this.inFlight) return
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([
-      this.inFlight.catch(() => undefined),
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, this.env.drainTimeout)
-      }),
-    ])
-    clearTimeout(timer)
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { MqttConnection } from '../MqttConnection.js'
+import { MqttConnection, type SubscriptionHandle } from '../MqttConnection.js'
 import type { DurableDelivery } from './DurableDelivery.js'
 import {
   clearMarker,
@@ -29,7 +29,7 @@ export class OrphanAdopter {
   private queue: Promise<void> = Promise.resolve()
   private closed = false
   private interrupt: (() => void) | undefined
-  private unsubscribe: (() => Promise<void>) | undefined
+  private markers: SubscriptionHandle | undefined
 
   constructor(
     private readonly env: DurableEnvironment,
@@ -39,7 +39,7 @@ export class OrphanAdopter {
 
   /** Subscribes to the group's markers; retained ones (members stopped earlier) arrive at once. */
   async start(): Promise<void> {
-    this.unsubscribe = await this.env
+    this.markers = await this.env
       .main()
       .subscribe(this.env.topics.orphanFilter(this.group), 1, (_topic, payload) => this.onMarker(payload))
   }
@@ -47,7 +47,11 @@ export class OrphanAdopter {
   async close(): Promise<void> {
     this.closed = true
     this.interrupt?.()
-    await this.unsubscribe?.().catch(() => undefined)
+    await this.markers
+      ?.close()
+      .catch((error: unknown) =>
+        this.env.host.reportFailure('unsubscribe from orphan markers', error, { group: this.group }),
+      )
   }
 
   private onMarker(payload: Buffer): void {
@@ -59,10 +63,10 @@ export class OrphanAdopter {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * ADOPTION_JITTER_MS))
         if (!this.closed) await this.adopt(marker)
       } catch (error) {
-        this.env.logger.warn(
-          { group: this.group, orphan: marker.clientId, reason: (error as Error).message },
-          'mqtt: adoption failed',
-        )
+        this.env.host.reportFailure('adopt a stopped durable session', error, {
+          group: this.group,
+          orphan: marker.clientId,
+        })
       } finally {
         this.env.claimed.delete(marker.clientId)
       }
@@ -95,7 +99,7 @@ export class OrphanAdopter {
     if (result === 'drained' && !this.closed) {
       await connection.close({ endSession: true })
       await clearMarker(this.env, this.group, marker.clientId)
-      this.env.logger.info(
+      this.env.host.logger.info(
         { group: this.group, orphan: marker.clientId },
         'mqtt: adopted and drained a durable session',
       )

@@ -1,4 +1,4 @@
-import type { Logger } from '@conduit/core'
+import type { TransportHost } from '@conduit/core/transport'
 import type { IClientOptions } from 'mqtt'
 import type { DeadLetters } from '../DeadLetters.js'
 import type { ConnectionSpec, MqttConnection } from '../MqttConnection.js'
@@ -9,10 +9,8 @@ import type { TopicScheme } from '../topics.js'
 export interface DurableEnvironment {
   readonly settings: ResolvedMqttOptions
   readonly topics: TopicScheme
-  readonly logger: Logger
+  readonly host: TransportHost
   readonly deadLetters: DeadLetters
-  /** how long a closing member waits for its handler in flight */
-  readonly drainTimeout: number
   /**
    * Client ids this transport holds (its members and the sessions it is adopting): its
    * adopters skip their markers, so the transport never takes over its own sessions.
@@ -42,10 +40,11 @@ export function encodeMarker(marker: OrphanMarker): Buffer {
 export function decodeMarker(payload: Buffer): OrphanMarker | undefined {
   if (payload.length === 0) return undefined // a cleared marker
   try {
-    const value = JSON.parse(payload.toString('utf8')) as Partial<OrphanMarker>
-    if (typeof value.clientId === 'string' && typeof value.filter === 'string') {
-      return { clientId: value.clientId, filter: value.filter }
-    }
+    const value: unknown = JSON.parse(payload.toString('utf8'))
+    if (typeof value !== 'object' || value === null || !('clientId' in value) || !('filter' in value))
+      return undefined
+    const { clientId, filter } = value
+    if (typeof clientId === 'string' && typeof filter === 'string') return { clientId, filter }
   } catch {
     // not ours: fall through
   }
