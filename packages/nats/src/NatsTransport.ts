@@ -1,6 +1,7 @@
 import { BridgeUnavailableError, ConduitError } from '@conduit/core'
 import {
   type BridgeCapabilities,
+  type OutboundMessage,
   supported,
   type Transport,
   type TransportHost,
@@ -163,11 +164,14 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
     await state.nc.flush()
   }
 
-  async function publishDurable(state: Connected, subject: string, bytes: Uint8Array): Promise<void> {
+  async function publishDurable(state: Connected, subject: string, event: OutboundMessage): Promise<void> {
     try {
-      await state.jetStreamPublisher!.publish(subject, bytes)
+      await state.jetStreamPublisher!.publish(subject, event.bytes, event.envelope.id)
     } catch (error) {
-      void state.durable?.interest.refresh() // perhaps the stream or its consumers went away
+      // perhaps the stream or its consumers went away
+      state.durable?.interest
+        .refresh()
+        .catch((refreshError) => state.host.reportFailure('refresh durable interest', refreshError))
       throw error
     }
   }
@@ -198,7 +202,8 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
       let jetStreamPublisher: JetStreamPublisher | undefined
       if (durable) {
         const inbox = subjects.ackInbox(host.instanceId)
-        jetStreamPublisher = new JetStreamPublisher(nc, inbox, durableOptions.publishTimeoutMs, host.logger)
+        const timeoutMs = durableOptions.publishTimeoutMs
+        jetStreamPublisher = new JetStreamPublisher(nc, inbox, timeoutMs, host, host.logger)
         await jetStreamPublisher.start()
       }
       capabilities = natsCapabilities(nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD, durable !== undefined)
@@ -238,7 +243,7 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
     async publishEvent(event) {
       const state = current()
       const subject = subjects.event(event.envelope.eventName!)
-      if (state.durable?.interest.covers(subject)) await publishDurable(state, subject, event.bytes)
+      if (state.durable?.interest.covers(subject)) await publishDurable(state, subject, event)
       else state.nc.publish(subject, event.bytes)
     },
 

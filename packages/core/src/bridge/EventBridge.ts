@@ -67,6 +67,8 @@ export class EventBridge<T extends Transport = Transport> {
   readonly logger: Logger
   protected readonly transport: T
   private readonly pending = new PendingInvocations()
+  /** publishes waiting for a broker confirmation the transport receives (see TransportHost.awaitConfirmation) */
+  private readonly confirmations = new PendingInvocations()
   private readonly registrations: LocalRegistrations
   /** event definitions known to this bridge by name, so `emit('name', ...)` validates like `emit(definition, ...)` */
   private readonly knownEvents = new Map<string, AnyEventDefinition>()
@@ -136,6 +138,12 @@ export class EventBridge<T extends Transport = Transport> {
       failCall: (commandId, error) => {
         this.pending.reject(commandId, error)
       },
+      awaitConfirmation: (token, timeoutMs, onTimeout) =>
+        this.confirmations.wait(token, timeoutMs, onTimeout),
+      settleConfirmation: (token, error) => {
+        if (error === undefined) this.confirmations.resolve(token, undefined)
+        else this.confirmations.reject(token, error)
+      },
       repliesLost: (reason) => failWaitingCalls(this.pending, this.logger, this.name, reason),
       reportFailure: (action, error, context) => this.reportFailure(action, error, context),
     }
@@ -165,6 +173,9 @@ export class EventBridge<T extends Transport = Transport> {
     } catch (error) {
       this.reportFailure('disconnect', error)
     }
+    this.confirmations.rejectAll(
+      () => new BridgeUnavailableError(`${this.name} stopped before the broker confirmed the publish`),
+    )
     this.state = 'stopped'
   }
 

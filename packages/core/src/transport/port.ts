@@ -40,6 +40,14 @@ export interface TransportHost {
    * The engine fails every waiting call at once with a retryable 503 saying the outcome is unknown.
    */
   repliesLost(reason: string): void
+  /**
+   * For brokers that confirm a publish with a message the transport receives itself (a JetStream
+   * publish ack): the engine keeps the waiting table and the timeout, as it does for replies, so
+   * no bridge keeps one. Use the envelope id as `token`; settle with `settleConfirmation`.
+   */
+  awaitConfirmation(token: string, timeoutMs: number, onTimeout: () => ConduitError): Promise<void>
+  /** The broker confirmed `token` (no error) or refused it; unknown or late tokens are ignored. */
+  settleConfirmation(token: string, error?: ConduitError): void
   /** A failure the transport caught (an ack, nack, dead-letter or reply it could not do): logged and counted. */
   reportFailure(action: string, error: unknown, context?: Record<string, unknown>): void
 }
