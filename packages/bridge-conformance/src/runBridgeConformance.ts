@@ -2,6 +2,8 @@ import { describe, it } from 'vitest'
 import type { ConformanceHarness } from './harness.js'
 import { commandTests } from './suites/commands.js'
 import { eventTests } from './suites/events.js'
+import { faultTests } from './suites/faults.js'
+import { hostileTests } from './suites/hostile.js'
 import { lifecycleTests } from './suites/lifecycle.js'
 import type { WorldTest } from './suites/types.js'
 import { ConformanceWorld } from './world.js'
@@ -33,6 +35,8 @@ export function runBridgeConformance(harness: ConformanceHarness, options: Confo
     describe('commands', () => commandTests(test))
     describe('subscriptions', () => eventTests(test))
     describe('lifecycle, capabilities and the wire', () => lifecycleTests(test))
+    describe('hostile messages and the poison policy', () => hostileTests(test))
+    describe('connection faults', () => faultTests(test))
     it('declared capability gaps (printed for the record)', async () => {
       const world = await ConformanceWorld.create(harness)
       try {

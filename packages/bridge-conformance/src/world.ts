@@ -73,6 +73,7 @@ export class ConformanceWorld {
   }
 
   async close(): Promise<void> {
+    this.probe.releaseAll()
     await Promise.allSettled(this.instances.map((instance) => instance.stop()))
     await Promise.allSettled(this.bridges.map((bridge) => bridge.stop()))
     await this.namespace.cleanup()

@@ -10,7 +10,8 @@ runBridgeConformance({
       createBridge: (options) => new MemoryBridge({ ...options, broker }),
       injectRawCommand: async (address, bytes, replyTo) => broker.injectRawCommand(address, bytes, replyTo),
       replyAddresses: {
-        notApplicable: 'in-process: a reply goes back to the calling bridge object, never to an address read from a message',
+        notApplicable:
+          'in-process: a reply goes back to the calling bridge object, never to an address read from a message',
       },
       interruptConnection: { notApplicable: 'in-process: there is no connection to lose' },
       injectRawEvent: async (eventName, bytes) => broker.injectRawEvent(eventName, bytes),

@@ -69,33 +69,6 @@ export function lifecycleTests(test: WorldTest): void {
     }
   })
 
-  test('a malformed command on the wire is logged and dropped; the bridge keeps working', async (world) => {
-    const server = await world.bridge()
-    await world.run(calcService(world.probe, 'A'), server)
-    const client = await world.bridge()
-    await world.namespace.injectRawCommand(
-      { service: 'cfcalc', version: '1', command: 'echo' },
-      new TextEncoder().encode('{"this is": "not an envelope"'),
-    )
-    await expect.poll(() => world.logged(/malformed/).length, POLL).toBeGreaterThan(0)
-    await expect(client.invoke(d.echo, { text: 'still here' })).resolves.toMatchObject({ text: 'still here' })
-  })
-
-  test('a malformed event on the wire is logged and dropped or dead-lettered; subscriptions keep working', async (world) => {
-    const bridge = await world.bridge()
-    await world.run(mailerService(world.probe, 'M'), bridge)
-    if (bridge.capabilities.durable.supported) await world.run(ledgerService(world.probe, 'L'), bridge)
-    const client = await world.bridge()
-    await world.namespace.injectRawEvent(d.itemCreated.name, new Uint8Array([0xff, 0xfe, 0x00, 0x7b]))
-    await world.namespace.injectRawEvent(d.itemCreated.name, new TextEncoder().encode('{"specVersion":"1"}'))
-    await expect.poll(() => world.logged(/malformed/).length, POLL).toBeGreaterThanOrEqual(2)
-    await client.emit(d.itemCreated, { id: 1, text: 'valid' })
-    await expect.poll(() => world.probe.ids('cfmailer.onCreated'), POLL).toEqual([1])
-    if (bridge.capabilities.durable.supported) {
-      await expect.poll(() => world.probe.ids('cfledger.onCreated'), POLL).toEqual([1])
-    }
-  })
-
   test('payload size: 1 MiB round trips, or the declared limit is enforced with a clear error', async (world) => {
     const server = await world.bridge()
     await world.run(calcService(world.probe, 'A'), server)
