@@ -17,6 +17,9 @@ export interface SidecarResponse {
   body: Buffer
 }
 
+/** What became of a request after it was handed over: the sidecar's answer, or a failure while waiting. */
+export type SidecarOutcome = { readonly response: SidecarResponse } | { readonly error: unknown }
+
 /** The sidecar did not answer before the request's timeout. */
 export class SidecarTimeout extends Error {
   constructor(path: string, timeoutMs: number) {
@@ -67,6 +70,32 @@ export class SidecarClient {
   }
 
   request(options: SidecarRequest): Promise<SidecarResponse> {
+    return this.exchange(options)
+  }
+
+  /**
+   * Resolves once the request is written to the connection (the sidecar has it); rejects when it
+   * could not be, so nothing was sent. What happens after (the answer, or a failure of the
+   * connection while waiting for it) goes to `settle`, which must not throw.
+   */
+  handOver(options: SidecarRequest, settle: (outcome: SidecarOutcome) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let sent = false
+      const handedOver = () => {
+        sent = true
+        resolve()
+      }
+      this.exchange(options, handedOver).then(
+        (response) => {
+          if (!sent) handedOver() // the sidecar answered before the body was flushed (e.g. 413)
+          settle({ response })
+        },
+        (error: unknown) => (sent ? settle({ error }) : reject(error)),
+      )
+    })
+  }
+
+  private exchange(options: SidecarRequest, onSent?: () => void): Promise<SidecarResponse> {
     const headers: Record<string, string | number> = { ...options.headers }
     if (this.apiToken) headers['dapr-api-token'] = this.apiToken
     if (options.body !== undefined) headers['content-length'] = Buffer.byteLength(options.body)
@@ -86,7 +115,7 @@ export class SidecarClient {
           incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
           incoming.on('error', (error) => {
             clearTimeout(timer)
-            reject(error)
+            reject(this.unreachable(error))
           })
           incoming.on('end', () => {
             clearTimeout(timer)
@@ -99,15 +128,10 @@ export class SidecarClient {
           })
         },
       )
+      if (onSent) outgoing.once('finish', onSent)
       outgoing.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer)
-        if (error instanceof SidecarTimeout) return reject(error)
-        this.markReachable(false)
-        reject(
-          new BridgeUnavailableError(
-            `The Dapr sidecar at ${this.baseUrl} is unreachable (${error.code ?? error.message})`,
-          ),
-        )
+        reject(error instanceof SidecarTimeout ? error : this.unreachable(error))
       })
       if (options.timeoutMs !== undefined) {
         const timeoutMs = Math.max(1, options.timeoutMs)
@@ -115,6 +139,13 @@ export class SidecarClient {
       }
       outgoing.end(options.body)
     })
+  }
+
+  private unreachable(error: NodeJS.ErrnoException): BridgeUnavailableError {
+    this.markReachable(false)
+    return new BridgeUnavailableError(
+      `The Dapr sidecar at ${this.baseUrl} is unreachable (${error.code ?? error.message})`,
+    )
   }
 
   /** Waits until `GET /v1.0/healthz/outbound` answers 2xx (the sidecar can serve API calls). */

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { ConduitError, type EventListenerSpec, type EventReceiver } from '@conduit/core'
+import { ConduitError } from '@conduit/core'
+import type { EventListenerSpec, EventReceiver, TransportListener } from '@conduit/core/transport'
+import { AppListener } from './AppListener.js'
 import { eventRoute } from './routes.js'
 
 /** One entry of the `GET /dapr/subscribe` answer (programmatic subscription). */
@@ -7,18 +9,12 @@ export interface DaprSubscription {
   pubsubname: string
   topic: string
   route: string
-}
-
-/** A Conduit consumer group inside this process: its receivers share each delivery round-robin. */
-export class LocalGroup {
-  receivers: EventReceiver[] = []
-  private next = 0
-
-  constructor(readonly spec: EventListenerSpec) {}
-
-  pick(): EventReceiver | undefined {
-    return this.receivers.length === 0 ? undefined : this.receivers[this.next++ % this.receivers.length]
-  }
+  /**
+   * `rawPayload`: Dapr hands every message over as it is on the broker (base64 in a wrapper
+   * CloudEvent) instead of parsing it as a CloudEvent first. A message Dapr cannot parse would
+   * otherwise be retried inside the sidecar forever, out of the bridge's sight.
+   */
+  metadata: { rawPayload: 'true' }
 }
 
 /**
@@ -44,13 +40,24 @@ export class SettleWindow {
   }
 }
 
+/** The engine's listener for one consumer group of this app. */
+export class GroupListener extends AppListener<EventReceiver> {
+  constructor(
+    readonly spec: EventListenerSpec,
+    receive: EventReceiver,
+    release: () => void,
+  ) {
+    super(receive, release)
+  }
+}
+
 /**
- * The topics this process subscribes to, each with the consumer groups that consume it here.
- * Dapr allows one subscription per topic and app, and delivers each message once per app id:
+ * The topics this process subscribes to, each with the consumer groups that consume it here
+ * (one engine listener per group). Dapr allows one subscription per topic and app, and delivers each message once per app id:
  * several Conduit subscriptions of this app on one event share that delivery.
  */
 export class TopicSubscriptions {
-  private readonly topics = new Map<string, Map<string, LocalGroup>>()
+  private readonly topics = new Map<string, Map<string, GroupListener>>()
   /** topics in the answer the sidecar last read; undefined until it read one */
   private announced: ReadonlySet<string> | undefined
   private announcedAt: Date | undefined
@@ -60,8 +67,8 @@ export class TopicSubscriptions {
     private readonly settle: SettleWindow,
   ) {}
 
-  /** Adds a receiver to a group of a topic; refuses a topic the sidecar can no longer learn. */
-  add(topic: string, spec: EventListenerSpec, receiver: EventReceiver): () => void {
+  /** Adds a group's listener to a topic; refuses a topic the sidecar can no longer learn. */
+  add(topic: string, spec: EventListenerSpec, receive: EventReceiver): TransportListener {
     if (this.announced && !this.announced.has(topic)) {
       throw new ConduitError(
         500,
@@ -77,22 +84,26 @@ export class TopicSubscriptions {
       groups = new Map()
       this.topics.set(topic, groups)
     }
-    let group = groups.get(spec.group)
-    if (!group) {
-      group = new LocalGroup(spec)
-      groups.set(spec.group, group)
+    if (groups.has(spec.group)) {
+      throw new ConduitError(
+        500,
+        'DAPR_ROUTE_TAKEN',
+        `${spec.group} already listens to ${topic} on this bridge`,
+        false,
+      )
     }
-    group.receivers.push(receiver)
+    const joined = groups
+    const listener: GroupListener = new GroupListener(spec, receive, () => {
+      if (joined.get(spec.group) === listener) joined.delete(spec.group)
+    })
+    joined.set(spec.group, listener)
     this.settle.touch()
-    const joined = group
-    return () => {
-      joined.receivers = joined.receivers.filter((candidate) => candidate !== receiver)
-    }
+    return listener
   }
 
-  /** The groups of `topic` that have a receiver in this process now. */
-  liveGroups(topic: string): LocalGroup[] {
-    return [...(this.topics.get(topic)?.values() ?? [])].filter((group) => group.receivers.length > 0)
+  /** The groups of `topic` with a listener in this process now (paused ones included). */
+  listenersOf(topic: string): GroupListener[] {
+    return [...(this.topics.get(topic)?.values() ?? [])]
   }
 
   /** The answer to `GET /dapr/subscribe`, once registrations have settled; recorded as read. */
@@ -101,10 +112,11 @@ export class TopicSubscriptions {
     const topics = [...this.topics.keys()]
     this.announced = new Set(topics)
     this.announcedAt = new Date()
-    return topics.map((topic) => ({ pubsubname: this.pubsubName, topic, route: eventRoute(topic) }))
-  }
-
-  get announcedTopics(): ReadonlySet<string> | undefined {
-    return this.announced
+    return topics.map((topic) => ({
+      pubsubname: this.pubsubName,
+      topic,
+      route: eventRoute(topic),
+      metadata: { rawPayload: 'true' },
+    }))
   }
 }

@@ -1,4 +1,4 @@
-import { type BridgeCapabilities, supported, unsupported } from '@conduit/core'
+import { type BridgeCapabilities, supported, unsupported } from '@conduit/core/transport'
 
 /** What Dapr service invocation and pub/sub give Conduit, and what they cannot. */
 export function daprCapabilities(maxPayloadBytes: number): BridgeCapabilities {
@@ -12,10 +12,9 @@ export function daprCapabilities(maxPayloadBytes: number): BridgeCapabilities {
     wildcards: unsupported(
       'Dapr topics are exact names; wildcard topics exist only in some pub/sub components and are not portable',
     ),
-    noHandlerDetection: unsupported(
-      'Dapr reports an unknown, stopped or crashed target app alike (ERR_DIRECT_INVOKE, after its own retries), ' +
-        'so "nothing listens" cannot be told from "failed mid-call"; only a running app without the command answers 404 at once',
-    ),
+    // An app id with no instance (Dapr's name resolution finds none) or a running app without the
+    // command (404) is a NoHandlerError at once; any other failed invocation is a 503 at once too.
+    noHandlerDetection: supported,
     deadLetterInspection: unsupported(
       'the Dapr pub/sub API cannot read a topic back; subscribe to the dead-letter topic <prefix>dead-letter.<group> instead',
     ),

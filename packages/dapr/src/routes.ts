@@ -1,4 +1,4 @@
-import type { CommandAddress } from '@conduit/core'
+import type { CommandAddress } from '@conduit/core/transport'
 
 // Every name below is built from Conduit identifiers, versions and event names, which core
 // restricts to [A-Za-z0-9_-] segments joined by dots: safe in URL paths and Dapr topic names.

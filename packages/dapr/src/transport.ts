@@ -1,22 +1,10 @@
-import {
-  assertCapabilities,
-  BridgeUnavailableError,
-  type CapabilityName,
-  type CommandAddress,
-  ConduitError,
-  type EventListenerSpec,
-  encodeEnvelope,
-  isWildcardPattern,
-  NoHandlerError,
-  PayloadTooLargeError,
-  type Transport,
-  type TransportHost,
-  toCloudEvent,
-} from '@conduit/core'
+import { BridgeUnavailableError, ConduitError, PayloadTooLargeError, TimeoutError } from '@conduit/core'
+import { type Transport, type TransportHost, toCloudEvent } from '@conduit/core/transport'
 import { AppServer } from './AppServer.js'
-import { CommandRouter } from './CommandRouter.js'
+import { CommandRoutes } from './CommandRoutes.js'
 import { daprCapabilities } from './capabilities.js'
-import { deliverEvent } from './eventDelivery.js'
+import { deliverEvent, dropOversized } from './eventDelivery.js'
+import { settleInvocation } from './invocation.js'
 import { DAPR_BRIDGE_NAME, type DaprTransportOptions, resolveDaprOptions } from './options.js'
 import { commandKey, commandMethod, eventTopic } from './routes.js'
 import { describeDaprError, SidecarClient, SidecarTimeout } from './SidecarClient.js'
@@ -52,24 +40,16 @@ function serviceOfGroup(group: string): { service: string; version: string } | u
 export function createDaprTransport(options: DaprTransportOptions = {}): DaprTransport {
   const resolved = resolveDaprOptions(options)
   const { appIdOf, maxPayloadBytes, topicPrefix, pubsubName } = resolved
-  const capabilities = daprCapabilities(maxPayloadBytes)
   const sidecar = new SidecarClient(resolved.daprBaseUrl, resolved.daprApiToken)
   const settle = new SettleWindow(resolved.subscribeSettleMs)
   const topics = new TopicSubscriptions(pubsubName, settle)
-  const commands = new CommandRouter((response) =>
-    encodeEnvelope(response, maxPayloadBytes, DAPR_BRIDGE_NAME),
-  )
+  const commands = new CommandRoutes()
   let host: TransportHost | undefined
   let appServer: AppServer | undefined
   let closing = new AbortController()
   let appId = resolved.appId
 
-  async function publish(
-    topic: string,
-    body: string,
-    contentType: string,
-    headers: Record<string, string> = {},
-  ) {
+  async function publish(topic: string, body: Uint8Array | string, contentType: string, headers = {}) {
     const response = await sidecar.request({
       method: 'POST',
       path: `/v1.0/publish/${encodeURIComponent(pubsubName)}/${encodeURIComponent(topic)}`,
@@ -89,9 +69,37 @@ export function createDaprTransport(options: DaprTransportOptions = {}): DaprTra
     return appId
   }
 
+  function connected(): TransportHost {
+    if (!host) throw new BridgeUnavailableError(`${DAPR_BRIDGE_NAME} is not connected`)
+    return host
+  }
+
+  function openAppServer(transportHost: TransportHost): AppServer {
+    const delivery = {
+      topicPrefix,
+      maxPayloadBytes,
+      logger: transportHost.logger,
+      reportFailure: transportHost.reportFailure,
+      publish: (topic: string, dead: { body: Uint8Array | string; contentType: string }) =>
+        publish(topic, dead.body, dead.contentType),
+    }
+    return new AppServer(
+      {
+        subscriptions: () => topics.announce(closing.signal),
+        command: (key, body, respond) => commands.serve(key, body, respond),
+        event: (topic, body) => deliverEvent(delivery, topic, topics.listenersOf(topic), body),
+        oversizedEvent: (topic, size, limit) =>
+          dropOversized(delivery, topic, topics.listenersOf(topic), size, limit),
+      },
+      transportHost,
+      // room for headers around an envelope; deliveries come base64 in Dapr's wrapper (rawPayload)
+      { command: maxPayloadBytes + 64 * 1024, event: Math.ceil(maxPayloadBytes / 3) * 4 + 64 * 1024 },
+    )
+  }
+
   return {
     name: DAPR_BRIDGE_NAME,
-    capabilities,
+    capabilities: daprCapabilities(maxPayloadBytes),
     get appId() {
       return appId
     },
@@ -103,32 +111,12 @@ export function createDaprTransport(options: DaprTransportOptions = {}): DaprTra
       host = transportHost
       closing = new AbortController()
       settle.touch()
-      appServer = new AppServer(
-        {
-          subscriptions: () => topics.announce(closing.signal),
-          command: (key, body) => commands.handle(key, body),
-          event: (topic, body) =>
-            deliverEvent(
-              {
-                topicPrefix,
-                logger: transportHost.logger,
-                closing: closing.signal,
-                publishDeadLetter: (deadTopic, payload, contentType) =>
-                  publish(deadTopic, payload, contentType),
-              },
-              topic,
-              topics.liveGroups(topic),
-              body,
-            ),
-        },
-        transportHost.logger,
-        maxPayloadBytes + 64 * 1024,
-      )
+      appServer = openAppServer(transportHost)
       await appServer.listen(resolved.appHost, resolved.appPort)
       try {
         await sidecar.waitUntilReady(resolved.sidecarWaitMs)
       } catch (error) {
-        await appServer.close(0)
+        await appServer.close()
         sidecar.close()
         throw error
       }
@@ -136,7 +124,7 @@ export function createDaprTransport(options: DaprTransportOptions = {}): DaprTra
 
     async disconnect() {
       closing.abort()
-      await appServer?.close(5_000)
+      await appServer?.close()
       sidecar.close()
     },
 
@@ -144,61 +132,38 @@ export function createDaprTransport(options: DaprTransportOptions = {}): DaprTra
     isHealthy: () => appServer?.listening === true && sidecar.reachable,
 
     async sendCommand(address, command) {
+      const transportHost = connected()
+      const { envelope, bytes } = command
       const targetAppId = appIdOf(address.service, address.version)
-      const body = encodeEnvelope(command, maxPayloadBytes, DAPR_BRIDGE_NAME)
-      const deadline = command.deadline ?? Date.now() + 30_000
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'conduit-deadline': String(deadline),
-        ...traceHeaders(command),
+      const deadline = envelope.deadline ?? Date.now() + 30_000
+      const call = {
+        commandId: envelope.id,
+        appId: targetAppId,
+        command: commandKey(address),
+        size: bytes.byteLength,
+        maxPayloadBytes,
       }
-      let response: Awaited<ReturnType<SidecarClient['request']>>
-      try {
-        response = await sidecar.request({
-          method: 'POST',
-          path: `/v1.0/invoke/${encodeURIComponent(targetAppId)}/method/${commandMethod(address)}`,
-          body,
-          headers,
-          timeoutMs: deadline - Date.now(),
-        })
-      } catch (error) {
-        if (error instanceof SidecarTimeout) return // the engine answers the caller with its TimeoutError
-        throw error
-      }
-      if (response.status === 200) {
-        host?.receiveReply(response.body)
-        return
-      }
-      const detail = describeDaprError(response)
-      if (response.status === 404) {
-        throw new NoHandlerError(
-          `Dapr app ${targetAppId} has no handler for ${commandKey(address)} (${detail})`,
-        )
-      }
-      if (response.status === 413)
-        throw new PayloadTooLargeError(body.byteLength, maxPayloadBytes, DAPR_BRIDGE_NAME)
-      if (response.status === 403) {
-        throw new ConduitError(
-          403,
-          'DAPR_FORBIDDEN',
-          `Dapr refused the invocation of ${targetAppId}: ${detail}`,
-          false,
-        )
-      }
-      // ERR_DIRECT_INVOKE covers an unknown app id, a stopped one and one that failed mid-call
-      // alike: nothing here tells "no handler" from "maybe ran", so the caller waits for its deadline.
-      host?.logger.warn(
-        {
-          appId: targetAppId,
-          command: commandKey(address),
-          correlationId: command.correlationId,
-          dapr: detail,
+      const request = {
+        method: 'POST' as const,
+        path: `/v1.0/invoke/${encodeURIComponent(targetAppId)}/method/${commandMethod(address)}`,
+        body: bytes,
+        headers: {
+          'content-type': 'application/json',
+          'conduit-deadline': String(deadline),
+          ...traceHeaders(envelope),
         },
-        'Dapr could not complete the invocation; the caller waits for its deadline',
-      )
+        timeoutMs: deadline - Date.now(),
+      }
+      try {
+        // Resolves once the sidecar has the request; its HTTP answer, later, is the reply.
+        await sidecar.handOver(request, (outcome) => settleInvocation(transportHost, call, outcome))
+      } catch (error) {
+        if (!(error instanceof SidecarTimeout)) throw error
+        throw new TimeoutError(`the Dapr sidecar did not take ${call.command} before its deadline`)
+      }
     },
 
-    async listenCommands(address: CommandAddress, receive) {
+    async listenCommands(address, receive) {
       const served = claimAppId(address.service, address.version)
       const target = appIdOf(address.service, address.version)
       if (target !== served) {
@@ -210,32 +175,25 @@ export function createDaprTransport(options: DaprTransportOptions = {}): DaprTra
           false,
         )
       }
-      const remove = commands.add(commandKey(address), receive)
+      const listener = commands.add(commandKey(address), receive)
       settle.touch()
-      return { close: async () => remove() }
+      return listener
     },
 
     async publishEvent(event) {
-      const body = JSON.stringify(toCloudEvent(event))
+      const { envelope } = event
+      // The CloudEvent is this bridge's wire form of an event: built from the envelope, encoded once.
+      const body = JSON.stringify(toCloudEvent(envelope))
       const size = Buffer.byteLength(body)
       if (size > maxPayloadBytes) throw new PayloadTooLargeError(size, maxPayloadBytes, DAPR_BRIDGE_NAME)
-      await publish(
-        eventTopic(topicPrefix, event.eventName!),
-        body,
-        CLOUD_EVENT_CONTENT_TYPE,
-        traceHeaders(event),
-      )
+      const topic = eventTopic(topicPrefix, envelope.eventName ?? '')
+      await publish(topic, body, CLOUD_EVENT_CONTENT_TYPE, traceHeaders(envelope))
     },
 
-    async listenEvents(spec: EventListenerSpec, receive) {
-      const needs: CapabilityName[] = []
-      if (spec.everyInstance) needs.push('everyInstance')
-      if (isWildcardPattern(spec.eventPattern)) needs.push('wildcards')
-      assertCapabilities(DAPR_BRIDGE_NAME, capabilities, `subscription ${spec.group}`, needs)
+    async listenEvents(spec, receive) {
       const owner = serviceOfGroup(spec.group)
       if (owner) claimAppId(owner.service, owner.version)
-      const remove = topics.add(eventTopic(topicPrefix, spec.eventPattern), spec, receive)
-      return { close: async () => remove() }
+      return topics.add(eventTopic(topicPrefix, spec.eventPattern), spec, receive)
     },
   }
 }

@@ -1,4 +1,5 @@
-import { createServer } from 'node:net'
+import { createServer as createHttpServer } from 'node:http'
+import { type AddressInfo, createServer } from 'node:net'
 import {
   BridgeUnavailableError,
   createService,
@@ -16,6 +17,7 @@ import { jsonOf } from './support/FakeApp.js'
 // Commands over Dapr service invocation, through the emulator: the app-id mapping, what travels
 // in the HTTP request, how a plain (non-Node) app can serve a Conduit command, and the errors.
 
+const POLL = { timeout: 10_000, interval: 20 }
 const pricingV1 = defineService({ name: 'pricing', version: '1' })
 const quote = pricingV1.command('quote', {
   input: z.object({ sku: z.string() }),
@@ -113,15 +115,110 @@ describe('the invocation on the wire', () => {
     expect(Date.now() - started).toBeLessThan(5_000)
   })
 
-  it('lets the caller time out (504) when Dapr cannot reach the app id, and logs what Dapr said', async () => {
+  it('gives a NoHandlerError (503) at once when Dapr finds no instance of the app id', async () => {
     const { bridge: client } = await world.bridge()
+    const started = Date.now()
     const error = await client
-      .invoke(quote, { sku: 'x' }, { timeout: 300 })
+      .invoke(quote, { sku: 'x' }, { timeout: 10_000 })
       .catch((caught: unknown) => caught)
-    expect(error).toMatchObject({ status: 504, code: 'TIMEOUT' })
+    expect(error).toBeInstanceOf(NoHandlerError)
+    expect((error as NoHandlerError).message).toContain("couldn't find service")
+    expect(Date.now() - started).toBeLessThan(5_000)
     expect(client.pendingInvocations).toBe(0)
-    const warning = world.logs.find((entry) => entry.msg.includes('Dapr could not complete the invocation'))
-    expect(warning).toMatchObject({ appId: 'pricing-v1', dapr: expect.stringContaining('ERR_DIRECT_INVOKE') })
+  })
+
+  it('fails the call at once with a retryable 503 (outcome unknown) when the app drops the request mid-call', async () => {
+    const dropping = createHttpServer((request) => request.socket.destroy())
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = dropping.address() as AddressInfo
+      await world.emulator.addSidecar({ appId: 'pricing-v1', appPort: port })
+      const { bridge: client } = await world.bridge()
+      const started = Date.now()
+      const error = await client
+        .invoke(quote, { sku: 'x' }, { timeout: 10_000 })
+        .catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(BridgeUnavailableError)
+      expect(error).toMatchObject({ status: 503, retryable: true })
+      expect((error as Error).message).toMatch(/ERR_DIRECT_INVOKE.*outcome is unknown/)
+      expect(Date.now() - started).toBeLessThan(5_000)
+    } finally {
+      dropping.closeAllConnections()
+      await new Promise((resolve) => dropping.close(resolve))
+    }
+  })
+
+  it('fails the call at once when the app answers 200 with something that is not its reply', async () => {
+    await world.plainApp('pricing-v1', [], () => ({ body: { hello: 'not an envelope' } }))
+    const { bridge: client } = await world.bridge()
+    const started = Date.now()
+    const error = await client
+      .invoke(quote, { sku: 'x' }, { timeout: 10_000 })
+      .catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(BridgeUnavailableError)
+    expect((error as Error).message).toContain('not its reply')
+    expect(Date.now() - started).toBeLessThan(5_000)
+    expect(world.logs.some((entry) => entry.msg === 'dropped malformed reply')).toBe(true)
+  })
+})
+
+describe('the app side of an invocation', () => {
+  it('carries a 1 MiB command and its 1 MiB reply (invocations never touch the pub/sub broker)', async () => {
+    const echoV1 = defineService({ name: 'echo', version: '1' })
+    const echo = echoV1.command('echo', {
+      input: z.object({ text: z.string() }),
+      output: z.object({ text: z.string() }),
+    })
+    const { bridge: server } = await world.bridge()
+    await world.run(createService(echoV1, { commands: [handleCommand(echo, (input) => input)] }), server)
+    const { bridge: client } = await world.bridge()
+    const text = 'x'.repeat(1024 * 1024)
+    const result = await client.invoke(echo, { text }, { timeout: 15_000 })
+    expect(result.text === text).toBe(true)
+  })
+
+  it('answers a reply too large for maxPayloadBytes with the small 413 error the engine makes of it', async () => {
+    const limit = 64 * 1024
+    const catalogV1 = defineService({ name: 'catalog', version: '1' })
+    const catalog = catalogV1.command('list', { input: z.object({}), output: z.object({ text: z.string() }) })
+    const bloated = createService(catalogV1, {
+      commands: [handleCommand(catalog, () => ({ text: 'x'.repeat(limit) }))],
+    })
+    const { bridge: server } = await world.bridge({ maxPayloadBytes: limit })
+    await world.run(bloated, server)
+    const { bridge: client } = await world.bridge({ maxPayloadBytes: limit })
+    const error = await client.invoke(catalog, {}).catch((caught: unknown) => caught)
+    expect(error).toMatchObject({ status: 413, code: 'PAYLOAD_TOO_LARGE' })
+    expect(server.isReady()).toBe(true)
+  })
+
+  it('reports a reply it could not write (the connection was cut) instead of throwing; the caller gets a 503', async () => {
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let started = false
+    const slowPricing = createService(pricingV1, {
+      commands: [
+        handleCommand(quote, async () => {
+          started = true
+          await held
+          return { price: 1 }
+        }),
+      ],
+    })
+    const { bridge: server, sidecar: serverSidecar } = await world.bridge()
+    await world.run(slowPricing, server)
+    const { bridge: client } = await world.bridge()
+    const call = client.invoke(quote, { sku: 'x' }, { timeout: 10_000 }).catch((caught: unknown) => caught)
+    await expect.poll(() => started, POLL).toBe(true)
+    serverSidecar.dropConnections()
+    expect(await call).toMatchObject({ status: 503, retryable: true })
+    release()
+    await expect
+      .poll(() => world.logs.filter((entry) => entry.action === 'send a reply').length, POLL)
+      .toBe(1)
+    expect(server.isReady()).toBe(true)
   })
 })
 

@@ -62,6 +62,7 @@ describe('the one-time subscription read', () => {
     expect(sidecar.subscriptions[0]).toMatchObject({
       pubsubname: 'pubsub',
       route: expect.stringMatching(/^\/conduit\/event\//),
+      metadata: { rawPayload: 'true' },
     })
     const { bridge: client } = await world.bridge()
     await client.emit(orderPlaced, { id: 1 })
@@ -195,5 +196,30 @@ describe('durable delivery and Dapr status answers', () => {
     await expect.poll(() => seen.length, POLL).toBe(1) // the handler failed once; its retry waits a minute
     await bridge.stop()
     expect(await answer).toEqual({ status: 'RETRY' })
+  })
+
+  it('receives bytes Dapr could not parse (rawPayload) and dead-letters them once, base64 in a CloudEvent', async () => {
+    const seen: { handler: string; id: number }[] = []
+    const { bridge } = await world.bridge()
+    await world.run(recorder(seen).audit, bridge)
+    const dead = deadLetterTopic(world.topicPrefix, 'audit.v1.onPlaced')
+    const { app: inspector } = await world.plainApp('inspector', [
+      { pubsubname: 'pubsub', topic: dead, route: '/dead' },
+    ])
+    const garbage = new Uint8Array([0xff, 0xfe, 0x00, 0x7b])
+    await world.emulator.injectIntoBroker(
+      'pubsub',
+      eventTopic(world.topicPrefix, 'shop.order.placed'),
+      garbage,
+    )
+    await expect.poll(() => inspector.requestsTo('/dead').length, POLL).toBe(1)
+    expect(jsonOf(inspector.requestsTo('/dead')[0])).toMatchObject({
+      datacontenttype: 'application/octet-stream',
+      data_base64: Buffer.from(garbage).toString('base64'),
+    })
+    const { bridge: client } = await world.bridge()
+    await client.emit(orderPlaced, { id: 4 })
+    await expect.poll(() => seen, POLL).toEqual([{ handler: 'audit', id: 4 }])
+    expect(world.logs.filter((entry) => entry.msg === 'dead-lettered malformed event')).toHaveLength(1)
   })
 })

@@ -13,7 +13,7 @@ const apps: FakeApp[] = []
 /** A plain app subscribing to `topics`, answering deliveries with `deliver`. */
 async function subscriber(
   appId: string,
-  topics: { topic: string; deadLetterTopic?: string }[],
+  topics: { topic: string; deadLetterTopic?: string; metadata?: Record<string, string> }[],
   deliver: (request: ReceivedRequest) => FakeAnswer = () => ({ body: { status: 'SUCCESS' } }),
 ): Promise<{ app: FakeApp; sidecar: EmulatedSidecar }> {
   const app = await FakeApp.start((request) =>
@@ -196,5 +196,29 @@ describe('subscriptions and delivery', () => {
         marker: true,
       })
     expect(app.requestsTo('/on/in')).toHaveLength(2) // the bytes went to the dead-letter topic, not to the app
+  })
+
+  it('with rawPayload, hands each message over as it is on the broker: base64 in a new CloudEvent (FromRawPayload)', async () => {
+    const { app } = await subscriber('raw-reader', [{ topic: 'raw', metadata: { rawPayload: 'true' } }])
+    const publisher = await emulator.addSidecar({ appId: 'producer' })
+    await emulator.injectIntoBroker('pubsub', 'raw', new Uint8Array([0xff, 0x00]))
+    await publish(publisher, 'raw', '{"orderId":8}', { 'content-type': 'application/json' })
+    await expect.poll(() => app.requestsTo('/on/raw').length, POLL).toBe(2)
+    const [garbage, published] = app.requestsTo('/on/raw').map(jsonOf)
+    expect(garbage).toEqual({
+      id: expect.any(String),
+      specversion: '1.0',
+      datacontenttype: 'application/octet-stream',
+      source: 'Dapr',
+      type: 'com.dapr.event.sent',
+      topic: 'raw',
+      pubsubname: 'pubsub',
+      data_base64: Buffer.from([0xff, 0x00]).toString('base64'),
+    })
+    // what Dapr published is the CloudEvent it made, itself base64 inside the wrapper
+    expect(JSON.parse(Buffer.from(published.data_base64, 'base64').toString('utf8'))).toMatchObject({
+      type: 'com.dapr.event.sent',
+      data: { orderId: 8 },
+    })
   })
 })

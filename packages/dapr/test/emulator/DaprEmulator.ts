@@ -59,6 +59,11 @@ export class DaprEmulator implements EmulatorContext {
     return sidecar
   }
 
+  /** The largest message the pub/sub broker takes: a bridge's maxPayloadBytes must leave room under it. */
+  get brokerMaxMessageBytes(): number {
+    return this.broker.maxMessageBytes
+  }
+
   /** Name resolution: the instances of an app id, starting one further at each call. */
   resolve(appId: string): EmulatedSidecar[] {
     const instances = [...this.sidecars].filter((sidecar) => sidecar.appId === appId)

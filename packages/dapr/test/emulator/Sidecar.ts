@@ -92,6 +92,17 @@ export class EmulatedSidecar {
     this.agent.destroy()
   }
 
+  /**
+   * A fault for tests: cuts every connection between this sidecar and its app, both ways (the
+   * app's calls to the API, the app channel's calls to the app), as a network fault would. Both
+   * keep listening, so the next request connects again.
+   */
+  dropConnections(): void {
+    this.server.closeAllConnections()
+    const pools = [...Object.values(this.agent.sockets), ...Object.values(this.agent.freeSockets)]
+    for (const socket of pools.flat()) socket?.destroy()
+  }
+
   private async appPortOpen(): Promise<boolean> {
     const target = this.appTarget()
     if (!target) return false

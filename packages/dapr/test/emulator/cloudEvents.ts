@@ -80,3 +80,20 @@ export function wrapInCloudEvent(
   }
   return stampDaprAttributes(event, context)
 }
+
+/**
+ * What a subscription with `rawPayload` gets (components-contrib `FromRawPayload`): the broker
+ * message as it is, base64 in `data_base64`, in a new CloudEvent with a random id.
+ */
+export function fromRawPayload(data: Uint8Array, topic: string, pubsubName: string): Record<string, unknown> {
+  return {
+    id: randomUUID(),
+    specversion: '1.0',
+    datacontenttype: 'application/octet-stream',
+    source: DEFAULT_SOURCE,
+    type: DEFAULT_TYPE,
+    topic,
+    pubsubname: pubsubName,
+    data_base64: Buffer.from(data).toString('base64'),
+  }
+}

@@ -13,6 +13,7 @@ import {
   StorageType,
 } from '@nats-io/jetstream'
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node'
+import { fromRawPayload } from './cloudEvents.js'
 import { callApp } from './http.js'
 
 /**
@@ -44,6 +45,11 @@ export class JetStreamBroker {
       max_age: nanos(15 * 60_000),
     })
     return new JetStreamBroker(nc, jetstream(nc), jsm, stream, subjectRoot)
+  }
+
+  /** The largest message the broker takes (the NATS server's max_payload). */
+  get maxMessageBytes(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024
   }
 
   /** Topics can hold any character; each becomes one subject token. */
@@ -128,7 +134,12 @@ export async function deliverToApp(
   const path = deliveryPath(entry)!
   let verdict: Verdict
   try {
-    JSON.parse(Buffer.from(msg.data).toString('utf8'))
+    const raw = entry.metadata?.rawPayload === 'true'
+    // Without rawPayload the sidecar parses the message as a CloudEvent, and retries one it cannot.
+    if (!raw) JSON.parse(Buffer.from(msg.data).toString('utf8'))
+    const body = raw
+      ? Buffer.from(JSON.stringify(fromRawPayload(msg.data, entry.topic, entry.pubsubname)))
+      : msg.data
     const app = target.app()
     if (!app) throw new Error('the app is gone')
     const progress = setInterval(() => msg.working(), 10_000)
@@ -137,7 +148,7 @@ export async function deliverToApp(
         method: 'POST',
         path,
         headers: { 'content-type': 'application/cloudevents+json' },
-        body: msg.data,
+        body,
       })
       verdict = verdictOf(answer.status, answer.body)
     } finally {
