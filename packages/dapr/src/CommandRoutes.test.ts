@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { CommandRoutes } from './CommandRoutes.js'
 
 const KEY = 'pricing/1/quote'
-const reply = { envelope: {} as never, bytes: Buffer.from('{"reply":true}') }
+const replyBytes = Buffer.from('{"reply":true}')
+const reply = { envelope: {} as never, bytes: replyBytes, cloudEventBytes: replyBytes }
 
 function recorder() {
   const answers: { status: number; body: string }[] = []

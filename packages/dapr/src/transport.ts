@@ -1,5 +1,5 @@
-import { BridgeUnavailableError, ConduitError, PayloadTooLargeError, TimeoutError } from '@conduit/core'
-import { type Transport, type TransportHost, toCloudEvent } from '@conduit/core/transport'
+import { BridgeUnavailableError, ConduitError, TimeoutError } from '@conduit/core'
+import type { Transport, TransportHost } from '@conduit/core/transport'
 import { AppServer } from './AppServer.js'
 import { CommandRoutes } from './CommandRoutes.js'
 import { daprCapabilities } from './capabilities.js'
@@ -99,6 +99,7 @@ export function createDaprTransport(options: DaprTransportOptions = {}): DaprTra
 
   return {
     name: DAPR_BRIDGE_NAME,
+    carries: 'cloudevents',
     capabilities: daprCapabilities(maxPayloadBytes),
     get appId() {
       return appId
@@ -182,10 +183,8 @@ export function createDaprTransport(options: DaprTransportOptions = {}): DaprTra
 
     async publishEvent(event) {
       const { envelope } = event
-      // The CloudEvent is this bridge's wire form of an event: built from the envelope, encoded once.
-      const body = JSON.stringify(toCloudEvent(envelope))
-      const size = Buffer.byteLength(body)
-      if (size > maxPayloadBytes) throw new PayloadTooLargeError(size, maxPayloadBytes, DAPR_BRIDGE_NAME)
+      // The CloudEvent is this bridge's wire form of an event: encoded once, by the engine.
+      const body = event.cloudEventBytes
       const topic = eventTopic(topicPrefix, envelope.eventName ?? '')
       await publish(topic, body, CLOUD_EVENT_CONTENT_TYPE, traceHeaders(envelope))
     },

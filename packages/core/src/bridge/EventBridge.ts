@@ -280,7 +280,8 @@ export class EventBridge<T extends Transport = Transport> {
     envelope.sender = this.senderOf(options)
     const outbound = new Outbound(envelope, this.transport.capabilities.maxPayloadBytes, this.name)
     try {
-      if (this.encodes) void outbound.bytes
+      if (this.transport.carries === 'cloudevents') void outbound.cloudEventBytes
+      else if (this.encodes) void outbound.bytes
       await this.transport.publishEvent(outbound)
     } catch (error) {
       recordSpanError(span, error)

@@ -1,5 +1,7 @@
+import { toCloudEvent } from '../envelope/cloudevents.js'
 import { encodeEnvelope } from '../envelope/codec.js'
 import type { Envelope } from '../envelope/envelope.js'
+import { PayloadTooLargeError } from '../errors/errors.js'
 import type { OutboundMessage } from '../transport/port.js'
 
 /**
@@ -9,6 +11,7 @@ import type { OutboundMessage } from '../transport/port.js'
  */
 export class Outbound implements OutboundMessage {
   private encoded: Uint8Array | undefined
+  private encodedCloudEvent: Uint8Array | undefined
 
   constructor(
     readonly envelope: Envelope,
@@ -19,5 +22,15 @@ export class Outbound implements OutboundMessage {
   get bytes(): Uint8Array {
     this.encoded ??= encodeEnvelope(this.envelope, this.maxBytes, this.bridge)
     return this.encoded
+  }
+
+  get cloudEventBytes(): Uint8Array {
+    if (this.encodedCloudEvent === undefined) {
+      const bytes = Buffer.from(JSON.stringify(toCloudEvent(this.envelope)), 'utf8')
+      if (bytes.byteLength > this.maxBytes)
+        throw new PayloadTooLargeError(bytes.byteLength, this.maxBytes, this.bridge)
+      this.encodedCloudEvent = bytes
+    }
+    return this.encodedCloudEvent
   }
 }

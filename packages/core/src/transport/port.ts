@@ -22,6 +22,12 @@ export interface OutboundMessage {
   /** read it for routing only (id, eventName, deadline, correlationId); never change it */
   readonly envelope: Readonly<Envelope>
   readonly bytes: Uint8Array
+  /**
+   * The same message as a structured-mode CloudEvents 1.0 JSON document (the documented mapping),
+   * encoded once and size-checked, for transports whose wire form is CloudEvents
+   * (`carries: 'cloudevents'`). Computed only when read.
+   */
+  readonly cloudEventBytes: Uint8Array
 }
 
 export interface TransportHost {
@@ -120,8 +126,13 @@ export interface TransportListener {
 export interface Transport {
   readonly name: string
   readonly capabilities: BridgeCapabilities
-  /** `envelopes` for in-process transports: the engine hands envelope objects and skips encoding */
-  readonly carries?: 'bytes' | 'envelopes'
+  /**
+   * What the transport reads of an OutboundMessage, so the engine encodes (and size-checks) that
+   * once, before anything waits: `bytes` (default); `envelopes` for in-process transports, which
+   * skip encoding; `cloudevents` for transports that publish events as CloudEvents (commands
+   * still travel as `bytes`).
+   */
+  readonly carries?: 'bytes' | 'envelopes' | 'cloudevents'
   connect(host: TransportHost): Promise<void>
   disconnect(): Promise<void>
   isReady(): boolean
