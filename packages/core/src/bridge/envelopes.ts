@@ -101,12 +101,8 @@ export function commandEnvelope(
     contentType: JSON_CONTENT_TYPE,
     payload,
   }
-  if (options.tracestate !== undefined) envelope.tracestate = options.tracestate
-  if (options.principalId !== undefined) envelope.principalId = options.principalId
-  if (options.tenantId !== undefined) envelope.tenantId = options.tenantId
   if (options.parameter !== undefined) envelope.parameter = options.parameter
-  if (options.headers !== undefined) envelope.headers = options.headers
-  return envelope
+  return withOrigin(envelope, options)
 }
 
 /** An event envelope; the engine sets traceparent and sender. */
@@ -122,6 +118,11 @@ export function eventEnvelope(eventName: string, payload: unknown, options: Emit
     contentType: JSON_CONTENT_TYPE,
     payload,
   }
+  return withOrigin(envelope, options)
+}
+
+/** Copies the optional parts of a message's origin that are set (unset keys stay off the wire). */
+function withOrigin(envelope: Envelope, options: EmitOptions): Envelope {
   if (options.tracestate !== undefined) envelope.tracestate = options.tracestate
   if (options.principalId !== undefined) envelope.principalId = options.principalId
   if (options.tenantId !== undefined) envelope.tenantId = options.tenantId
