@@ -21,6 +21,7 @@ import {
   supported,
   type Transport,
   type TransportHost,
+  unsupported,
 } from '../src/transport/index.js'
 
 /** A transport that records what the engine hands it and lets the test play the broker. */
@@ -229,6 +230,30 @@ describe('the engine', () => {
     await expect(bridge.emit('echo.said', { text: 1 })).rejects.toBeInstanceOf(ValidationError)
     await bridge.emit('echo.said', { text: 'ok' })
     expect(published).toHaveLength(1)
+    await bridge.stop()
+  })
+
+  it('refuses a subscription the transport cannot serve, whoever registers it (not only services)', async () => {
+    const recording = recordingTransport()
+    const lacking: Transport = {
+      ...recording.transport,
+      capabilities: { ...recording.transport.capabilities, durable: unsupported('no persistence here') },
+    }
+    const bridge = new EventBridge(lacking, { logger: capturedLogger().logger })
+    await bridge.start()
+    const spec = {
+      group: 'stream.v1.tail',
+      eventPattern: 'echo.said',
+      delivery: 'durable' as const,
+      everyInstance: false,
+      maxAttempts: 3,
+      filter: {},
+      subject: 'event stream /events',
+    }
+    await expect(bridge.registerSubscription(spec, async () => undefined)).rejects.toMatchObject({
+      code: 'CAPABILITY_MISSING',
+      message: expect.stringMatching(/no persistence here/),
+    })
     await bridge.stop()
   })
 
