@@ -92,85 +92,85 @@ export function createCommandReceiver(
     'messaging.destination.name': name,
   }
   const metricAttributes = { 'conduit.handler': name }
-  const receive: CommandReceiver = async (raw, reply) => {
-    let command: Envelope
-    try {
-      command = decodeInbound(raw)
-      if (command.type !== 'command') throw new Error(`expected a command, got ${command.type}`)
-    } catch (error) {
-      const reason = (error as Error).message
-      env.logger.warn({ bridge: env.bridgeName, command: name, reason }, 'dropped malformed command')
-      return deadLetter(env, raw, reason)
-    }
-    if (isRefused(reply)) {
-      const reason = `reply address refused: ${reply.refused}`
-      env.logger.warn(
-        { bridge: env.bridgeName, command: name, correlationId: command.correlationId, reason },
-        'dropped command with an unusable reply address',
-      )
-      return deadLetter(env, raw, reason, command.id)
-    }
-    const handler = route.pick()
-    if (handler === undefined) {
-      // Every local registration left while the listener drains: the caller may retry elsewhere.
-      const refusal = new BridgeUnavailableError(`${name} is stopping on this instance`)
-      await sendReply(env, command, errorEnvelope(command, refusal, env.sender), reply)
-      return ACK
-    }
-    const { sender } = handler
-    if (command.deadline !== undefined && command.deadline <= Date.now()) {
-      // The caller has given up (or is about to): running it now would only do unwanted work.
-      env.logger.debug(
-        { correlationId: command.correlationId },
-        'command expired before pickup, not executed',
-      )
-      const expired = new TimeoutError('Deadline passed before the command was picked up')
-      await sendReply(env, command, errorEnvelope(command, expired, sender), reply)
-      return ACK
-    }
-    const metered = env.instruments.active
-    const started = metered ? performance.now() : 0
-    const span = isTracingActive() ? startSpan(spanName, SpanKind.SERVER, spanAttributes, command) : NOOP_SPAN
-    handler.inFlight.begin()
-    if (metered) env.instruments.inFlight.add(1)
-    const traceparent = spanTraceparent(span, command.traceparent)
-    let response: Envelope
-    let failed = false
-    try {
-      const output = await handler.execute({ message: command, span, traceparent })
-      response = responseEnvelope(command, output, sender, traceparent)
-    } catch (error) {
-      failed = true
-      recordSpanError(span, error)
-      if (!isConduitError(error)) {
-        env.logger.error(
-          {
-            err: error,
-            correlationId: command.correlationId,
-            traceId: traceIdOf(command.traceparent),
-            command: name,
-          },
-          'command failed with an unhandled error',
-        )
-      }
-      response = errorEnvelope(command, error, sender, traceparent)
-    }
-    try {
-      await sendReply(env, command, response, reply)
-    } finally {
-      span.end()
-      handler.inFlight.end()
-      if (metered) {
-        env.instruments.inFlight.add(-1)
-        env.instruments.handlerDuration.record(performance.now() - started, metricAttributes)
-        if (failed) env.instruments.handlerErrors.add(1, metricAttributes)
-      }
-    }
-    return ACK
-  }
   return async (raw, reply) => {
     try {
-      return await receive(raw, reply)
+      let command: Envelope
+      try {
+        command = decodeInbound(raw)
+        if (command.type !== 'command') throw new Error(`expected a command, got ${command.type}`)
+      } catch (error) {
+        const reason = (error as Error).message
+        env.logger.warn({ bridge: env.bridgeName, command: name, reason }, 'dropped malformed command')
+        return deadLetter(env, raw, reason)
+      }
+      if (isRefused(reply)) {
+        const reason = `reply address refused: ${reply.refused}`
+        env.logger.warn(
+          { bridge: env.bridgeName, command: name, correlationId: command.correlationId, reason },
+          'dropped command with an unusable reply address',
+        )
+        return deadLetter(env, raw, reason, command.id)
+      }
+      const handler = route.pick()
+      if (handler === undefined) {
+        // Every local registration left while the listener drains: the caller may retry elsewhere.
+        const refusal = new BridgeUnavailableError(`${name} is stopping on this instance`)
+        await sendReply(env, command, errorEnvelope(command, refusal, env.sender), reply)
+        return ACK
+      }
+      const { sender } = handler
+      if (command.deadline !== undefined && command.deadline <= Date.now()) {
+        // The caller has given up (or is about to): running it now would only do unwanted work.
+        env.logger.debug(
+          { correlationId: command.correlationId },
+          'command expired before pickup, not executed',
+        )
+        const expired = new TimeoutError('Deadline passed before the command was picked up')
+        await sendReply(env, command, errorEnvelope(command, expired, sender), reply)
+        return ACK
+      }
+      const metered = env.instruments.active
+      const started = metered ? performance.now() : 0
+      const span = isTracingActive()
+        ? startSpan(spanName, SpanKind.SERVER, spanAttributes, command)
+        : NOOP_SPAN
+      handler.inFlight.begin()
+      if (metered) env.instruments.inFlight.add(1)
+      const traceparent = spanTraceparent(span, command.traceparent)
+      let response: Envelope
+      let failed = false
+      try {
+        const output = await handler.execute({ message: command, span, traceparent })
+        response = responseEnvelope(command, output, sender, traceparent)
+      } catch (error) {
+        failed = true
+        recordSpanError(span, error)
+        if (!isConduitError(error)) {
+          env.logger.error(
+            {
+              err: error,
+              correlationId: command.correlationId,
+              traceId: traceIdOf(command.traceparent),
+              command: name,
+            },
+            'command failed with an unhandled error',
+          )
+        }
+        response = errorEnvelope(command, error, sender, traceparent)
+      }
+      try {
+        const sending = sendReply(env, command, response, reply)
+        if (sending !== undefined) await sending
+      } finally {
+        span.end()
+        handler.inFlight.end()
+        if (metered) {
+          env.instruments.inFlight.add(-1)
+          env.instruments.handlerDuration.record(performance.now() - started, metricAttributes)
+          if (failed) env.instruments.handlerErrors.add(1, metricAttributes)
+        }
+      }
+      return ACK
     } catch (error) {
       // Nothing above should throw; if it does, the message ends here instead of looping.
       env.reportFailure('handle a command', error, { command: name })
@@ -183,12 +183,12 @@ export function createCommandReceiver(
  * Encodes and sends one reply. A reply too large for the bridge becomes a small error reply
  * saying so; a reply that cannot be sent at all is logged and counted, never thrown.
  */
-async function sendReply(
+function sendReply(
   env: ReceiverEnvironment,
   command: Envelope,
   response: Envelope,
   reply: ReplySender,
-): Promise<void> {
+): Promise<void> | undefined {
   const limit = env.maxPayloadBytes()
   let outbound = new Outbound(response, limit, env.bridgeName)
   try {
@@ -196,7 +196,7 @@ async function sendReply(
   } catch (error) {
     if (!(error instanceof PayloadTooLargeError)) {
       env.reportFailure('encode a reply', error, { correlationId: command.correlationId })
-      return
+      return undefined
     }
     env.logger.warn(
       { correlationId: command.correlationId, reason: error.message },
@@ -207,20 +207,36 @@ async function sendReply(
       void outbound.bytes
     } catch (stillTooLarge) {
       env.reportFailure('send a reply', stillTooLarge, { correlationId: command.correlationId })
-      return
+      return undefined
     }
   }
+  // Synchronous on the hot path: no promise unless the transport returns one.
+  let sent: Promise<void> | void
   try {
-    await reply(outbound)
+    sent = reply(outbound)
   } catch (error) {
-    env.reportFailure('send a reply', error, { correlationId: command.correlationId })
-    if (error instanceof PayloadTooLargeError && response.type !== 'error') {
-      // The broker refused the size (a limit only it knows): tell the caller why instead of a timeout.
-      try {
-        await reply(new Outbound(errorEnvelope(command, error, response.sender), limit, env.bridgeName))
-      } catch (second) {
-        env.reportFailure('send a reply', second, { correlationId: command.correlationId })
-      }
+    return replyFailed(env, command, response, reply, error)
+  }
+  return sent === undefined
+    ? undefined
+    : sent.then(undefined, (error) => replyFailed(env, command, response, reply, error))
+}
+
+async function replyFailed(
+  env: ReceiverEnvironment,
+  command: Envelope,
+  response: Envelope,
+  reply: ReplySender,
+  error: unknown,
+): Promise<void> {
+  env.reportFailure('send a reply', error, { correlationId: command.correlationId })
+  if (error instanceof PayloadTooLargeError && response.type !== 'error') {
+    // The broker refused the size (a limit only it knows): tell the caller why instead of a timeout.
+    const limit = env.maxPayloadBytes()
+    try {
+      await reply(new Outbound(errorEnvelope(command, error, response.sender), limit, env.bridgeName))
+    } catch (second) {
+      env.reportFailure('send a reply', second, { correlationId: command.correlationId })
     }
   }
 }
@@ -233,70 +249,67 @@ export function createEventReceiver(
 ): EventReceiver {
   const matches = compileSubscriptionMatcher(spec.eventPattern, spec.filter)
   const metricAttributes = { 'conduit.handler': spec.subject }
-  const receive: EventReceiver = async (raw, delivery) => {
-    let event: Envelope
-    try {
-      event = decodeInbound(raw)
-      if (event.type !== 'event') throw new Error(`expected an event, got ${event.type}`)
-    } catch (error) {
-      const reason = (error as Error).message
-      env.logger.warn(
-        { bridge: env.bridgeName, subscription: spec.subject, reason },
-        'dead-lettered malformed event',
-      )
-      return deadLetter(env, raw, reason)
-    }
-    if (!matches(event)) return ACK
-    const handler = route.pick()
-    if (handler === undefined) {
-      // The last local registration left while the listener drains: let another instance have it.
-      if (spec.delivery === 'durable') return { action: 'retry', delayMs: 0 }
-      env.logger.warn(
-        { subscription: spec.subject, correlationId: event.correlationId },
-        'event arrived while stopping; at-most-once, dropped',
-      )
-      return ACK
-    }
-    const metered = env.instruments.active
-    const started = metered ? performance.now() : 0
-    const span = !isTracingActive()
-      ? NOOP_SPAN
-      : startSpan(
-          `process ${event.eventName}`,
-          SpanKind.CONSUMER,
-          {
-            'messaging.system': env.bridgeName,
-            'messaging.operation.type': 'process',
-            'messaging.destination.name': event.eventName!,
-            'messaging.consumer.group.name': spec.group,
-            'messaging.message.id': event.id,
-          },
-          event,
-        )
-    handler.inFlight.begin()
-    if (metered) env.instruments.inFlight.add(1)
-    try {
-      await handler.execute(
-        { message: event, span, traceparent: spanTraceparent(span, event.traceparent) },
-        delivery.attempt,
-      )
-      return ACK
-    } catch (error) {
-      recordSpanError(span, error)
-      if (metered) env.instruments.handlerErrors.add(1, metricAttributes)
-      return failureOutcome(env, spec, raw, event, delivery.attempt, error)
-    } finally {
-      span.end()
-      handler.inFlight.end()
-      if (metered) {
-        env.instruments.inFlight.add(-1)
-        env.instruments.handlerDuration.record(performance.now() - started, metricAttributes)
-      }
-    }
-  }
   return async (raw, delivery) => {
     try {
-      return await receive(raw, delivery)
+      let event: Envelope
+      try {
+        event = decodeInbound(raw)
+        if (event.type !== 'event') throw new Error(`expected an event, got ${event.type}`)
+      } catch (error) {
+        const reason = (error as Error).message
+        env.logger.warn(
+          { bridge: env.bridgeName, subscription: spec.subject, reason },
+          'dead-lettered malformed event',
+        )
+        return deadLetter(env, raw, reason)
+      }
+      if (!matches(event)) return ACK
+      const handler = route.pick()
+      if (handler === undefined) {
+        // The last local registration left while the listener drains: let another instance have it.
+        if (spec.delivery === 'durable') return { action: 'retry', delayMs: 0 }
+        env.logger.warn(
+          { subscription: spec.subject, correlationId: event.correlationId },
+          'event arrived while stopping; at-most-once, dropped',
+        )
+        return ACK
+      }
+      const metered = env.instruments.active
+      const started = metered ? performance.now() : 0
+      const span = !isTracingActive()
+        ? NOOP_SPAN
+        : startSpan(
+            `process ${event.eventName}`,
+            SpanKind.CONSUMER,
+            {
+              'messaging.system': env.bridgeName,
+              'messaging.operation.type': 'process',
+              'messaging.destination.name': event.eventName!,
+              'messaging.consumer.group.name': spec.group,
+              'messaging.message.id': event.id,
+            },
+            event,
+          )
+      handler.inFlight.begin()
+      if (metered) env.instruments.inFlight.add(1)
+      try {
+        await handler.execute(
+          { message: event, span, traceparent: spanTraceparent(span, event.traceparent) },
+          delivery.attempt,
+        )
+        return ACK
+      } catch (error) {
+        recordSpanError(span, error)
+        if (metered) env.instruments.handlerErrors.add(1, metricAttributes)
+        return failureOutcome(env, spec, raw, event, delivery.attempt, error)
+      } finally {
+        span.end()
+        handler.inFlight.end()
+        if (metered) {
+          env.instruments.inFlight.add(-1)
+          env.instruments.handlerDuration.record(performance.now() - started, metricAttributes)
+        }
+      }
     } catch (error) {
       env.reportFailure('handle an event', error, { subscription: spec.subject })
       return deadLetter(env, raw, `internal failure: ${(error as Error)?.message ?? String(error)}`)

@@ -78,7 +78,6 @@ export class MemoryBroker {
     if (!sender) {
       sender = (response) => {
         this.replyRoutes.get(replyTo)?.(response.envelope as Envelope)
-        return RESOLVED
       }
       this.replySenders.set(replyTo, sender)
     }
