@@ -104,10 +104,11 @@ export class NatsSubjects {
    * make a service publish into commands, events or `$JS.API`, or with a wildcard be refused.
    */
   refuseReplySubject(subject: string): string | undefined {
-    const shown = JSON.stringify(subject.slice(0, SHOWN_SUBJECT_CHARS))
-    if (!subject.startsWith(this.replyNamespace)) return `${shown} is outside ${this.replyNamespace}>`
+    // Hot path (every command): build the quoted subject only when refusing.
+    const shown = () => JSON.stringify(subject.slice(0, SHOWN_SUBJECT_CHARS))
+    if (!subject.startsWith(this.replyNamespace)) return `${shown()} is outside ${this.replyNamespace}>`
     if (!LITERAL_TOKENS.test(subject.slice(this.replyNamespace.length))) {
-      return `${shown} is not a literal NATS subject (wildcard, whitespace or empty token)`
+      return `${shown()} is not a literal NATS subject (wildcard, whitespace or empty token)`
     }
     return undefined
   }
