@@ -222,6 +222,7 @@ export class EventBridge<T extends Transport = Transport> {
           new TimeoutError(`${commandAddressKey(address)} did not answer within ${deadline - now} ms`, {
             correlationId,
           }),
+        deadline, // the envelope's: a reply the handler sent at its deadline is late here too
       )
       sent = this.transport.sendCommand(address, outbound)
       if (sent !== SENT) sent.catch((error) => this.pending.reject(envelope.id, error))

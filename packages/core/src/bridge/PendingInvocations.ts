@@ -36,14 +36,20 @@ export class PendingInvocations {
     return this.find(key) !== undefined
   }
 
-  wait<T>(key: string, timeoutMs: number, onTimeout: () => ConduitError): Promise<T> {
+  /** `deadline` (epoch ms) defaults to now + timeoutMs; pass the envelope's own so both sides agree to the ms. */
+  wait<T>(
+    key: string,
+    timeoutMs: number,
+    onTimeout: () => ConduitError,
+    deadline = Date.now() + timeoutMs,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter = {
         key,
         resolve: resolve as (value: unknown) => void,
         reject,
         onTimeout,
-        deadline: Date.now() + timeoutMs,
+        deadline,
         index: this.live.length,
       }
       this.live.push(waiter)
