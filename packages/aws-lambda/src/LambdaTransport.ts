@@ -62,7 +62,9 @@ export function createLambdaTransport(outgoing: Transport): LambdaTransport {
   /** A command this function serves: answered in process, its reply handed to the engine. */
   function sendLocally(receive: CommandReceiver, command: OutboundMessage, engine: TransportHost) {
     const { id, correlationId } = command.envelope
-    receive(command.envelope, (response) => engine.receiveReply(response.envelope))
+    receive(command.envelope, (response) => {
+      engine.receiveReply(response.envelope)
+    })
       .then((outcome) => {
         // Only an internal failure dead-letters a command the engine built: fail the call now.
         if (outcome.action === 'dead-letter') engine.failCall(id, new UnhandledError(correlationId))

@@ -84,9 +84,9 @@ export function settleInvocation(host: TransportHost, call: Invocation, outcome:
       host.failCall(call.commandId, invocationError(response, call))
       return
     }
-    host.receiveReply(response.body)
     // The HTTP answer is the only reply: when the engine could not match it (not an envelope, or
-    // another call's), the call fails now. After a match the call is settled and this does nothing.
+    // another call's), the call fails now instead of at its deadline.
+    if (host.receiveReply(response.body)) return
     host.failCall(
       call.commandId,
       new BridgeUnavailableError(

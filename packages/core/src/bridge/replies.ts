@@ -7,18 +7,18 @@ import { decodeInbound } from './envelopes.js'
 import type { PendingInvocations } from './PendingInvocations.js'
 
 /** Settles the call a reply answers (matched by `inReplyTo`, the command's id); anything else is logged and dropped. */
-export function receiveReply(pending: PendingInvocations, logger: Logger, raw: RawMessage): void {
+export function receiveReply(pending: PendingInvocations, logger: Logger, raw: RawMessage): boolean {
   let message: Envelope
   try {
     message = decodeInbound(raw)
   } catch (error) {
     logger.warn({ reason: (error as Error).message }, 'dropped malformed reply')
-    return
+    return false
   }
   const key = message.inReplyTo
   if (key === undefined) {
     logger.warn({ correlationId: message.correlationId }, 'dropped reply without inReplyTo')
-    return
+    return false
   }
   let matched: boolean
   if (message.type === 'response') {
@@ -27,7 +27,7 @@ export function receiveReply(pending: PendingInvocations, logger: Logger, raw: R
     matched = pending.reject(key, errorFromWire(message.payload))
   } else {
     logger.warn({ type: message.type, correlationId: message.correlationId }, 'dropped unexpected reply')
-    return
+    return false
   }
   if (!matched) {
     logger.debug(
@@ -35,6 +35,7 @@ export function receiveReply(pending: PendingInvocations, logger: Logger, raw: R
       'dropped reply nobody waits for (late, or not ours)',
     )
   }
+  return matched
 }
 
 /**

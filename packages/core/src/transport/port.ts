@@ -34,8 +34,8 @@ export interface TransportHost {
   /** unique per bridge instance; use it for reply inboxes and per-instance queues */
   readonly instanceId: string
   readonly logger: Logger
-  /** hand every response/error message addressed to this instance to the engine */
-  receiveReply(raw: RawMessage): void
+  /** hand every response/error message addressed to this instance to the engine; true when it settled a waiting call */
+  receiveReply(raw: RawMessage): boolean
   /**
    * A late failure of one sent command, known only after `sendCommand` resolved (NATS "no
    * responders", an AMQP `basic.return`, a Dapr 404). `commandId` is the envelope id.
