@@ -3,36 +3,9 @@
  * `require` shim for CommonJS dependencies, the AWS SDK left to the Lambda runtime).
  * `sam build` runs it through the Makefile; `pnpm invoke-built` invokes the bundles locally.
  */
-import { readFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
-import { build, type Plugin } from 'esbuild'
+import { build } from 'esbuild'
 
 export const FUNCTIONS = ['user-function', 'email-function'] as const
-
-/**
- * @conduit/http loads @asteasolutions/zod-to-openapi with `createRequire(import.meta.url)(...)`,
- * a runtime require a bundler cannot follow (the bundle would look for node_modules at run
- * time). This turns that one call into a static import so the package is bundled.
- */
-const bundleZodToOpenApi: Plugin = {
-  name: 'bundle-zod-to-openapi',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]http[\\/]src[\\/]zodToOpenApi\.ts$/ }, async ({ path }) => {
-      const source = await readFile(path, 'utf8')
-      const runtimeRequire = /createRequire\(import\.meta\.url\)\(\s*'@asteasolutions\/zod-to-openapi',?\s*\)/
-      if (!runtimeRequire.test(source)) {
-        throw new Error(
-          `${path} no longer loads zod-to-openapi the way this plugin expects; update the plugin`,
-        )
-      }
-      return {
-        contents: `import * as zodToOpenApiModule from '@asteasolutions/zod-to-openapi'\n${source.replace(runtimeRequire, 'zodToOpenApiModule')}`,
-        loader: 'ts',
-        resolveDir: dirname(path),
-      }
-    })
-  },
-}
 
 const root = new URL('..', import.meta.url)
 const started = performance.now()
@@ -48,7 +21,6 @@ const result = await build({
   sourcemap: true,
   metafile: true,
   external: ['@aws-sdk/*'],
-  plugins: [bundleZodToOpenApi],
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },

@@ -11,8 +11,8 @@ export function createUserHandler(options: HttpHandlerOptions = {}) {
   return createHttpHandler(userV1Service, {
     outgoing: outgoingFromEnvironment(),
     openapi: { title: 'User service', version: '1' },
-    // The docs page reads Swagger UI's files from node_modules/swagger-ui-dist, which the bundle
-    // does not ship; /openapi.json is served either way.
+    // The docs page would read Swagger UI's files from node_modules/swagger-ui-dist on first use,
+    // which the bundle does not ship; /openapi.json is served either way.
     docs: false,
     ...options,
   })

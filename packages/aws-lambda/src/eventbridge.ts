@@ -1,7 +1,7 @@
 import type { Logger } from '@conduit/core'
-import type { EventBridgeEvent } from 'aws-lambda'
 import { type EventNaming, envelopeFromValue, type RecordOrigin } from './inboundEnvelope.js'
 import type { LambdaBridge } from './LambdaBridge.js'
+import type { EventBridgeEvent } from './lambdaTypes.js'
 import { deliverRecord, RecordDeliveryError } from './recordDelivery.js'
 
 export type AnyEventBridgeEvent = EventBridgeEvent<string, unknown>

@@ -1,8 +1,8 @@
 import type { Service } from '@conduit/core'
-import type { Context, SNSEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import { type AnyEventBridgeEvent, handleEventBridgeEvent, isEventBridgeEvent } from './eventbridge.js'
 import { DEFAULT_EVENT_NAME_ATTRIBUTE, type EventNaming } from './inboundEnvelope.js'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './LambdaRuntime.js'
+import type { LambdaContext, SnsEvent, SqsBatchResponse, SqsEvent } from './lambdaTypes.js'
 import { handleSnsEvent, isSnsEvent } from './sns.js'
 import { handleSqsEvent, isSqsEvent } from './sqs.js'
 
@@ -18,12 +18,12 @@ export interface EventHandlerOptions extends LambdaRuntimeOptions {
   sqsConcurrency?: number
 }
 
-export type SourceEvent = SQSEvent | SNSEvent | AnyEventBridgeEvent
+export type SourceEvent = SqsEvent | SnsEvent | AnyEventBridgeEvent
 
 export interface EventHandler {
-  (event: SQSEvent, context?: Context): Promise<SQSBatchResponse>
-  (event: SNSEvent | AnyEventBridgeEvent, context?: Context): Promise<void>
-  (event: SourceEvent, context?: Context): Promise<SQSBatchResponse | undefined>
+  (event: SqsEvent, context?: LambdaContext): Promise<SqsBatchResponse>
+  (event: SnsEvent | AnyEventBridgeEvent, context?: LambdaContext): Promise<void>
+  (event: SourceEvent, context?: LambdaContext): Promise<SqsBatchResponse | undefined>
   readonly runtime: LambdaRuntime
   /** Stops the service and closes its bridge (also done on SIGTERM). */
   close(): Promise<void>
@@ -46,7 +46,10 @@ export function createEventHandler(
   const concurrency = Math.max(1, options.sqsConcurrency ?? 10)
   const logger = runtime.bridge.logger.child({ component: 'lambda-events' })
 
-  const handler = async (event: SourceEvent, context?: Context): Promise<SQSBatchResponse | undefined> => {
+  const handler = async (
+    event: SourceEvent,
+    context?: LambdaContext,
+  ): Promise<SqsBatchResponse | undefined> => {
     await runtime.ready()
     const { bridge } = runtime
     return bridge.runInvocation(context, async () => {

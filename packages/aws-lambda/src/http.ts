@@ -6,20 +6,17 @@ import {
   type GatewayOptions,
   toErrorReply,
 } from '@conduit/http'
-import type {
-  APIGatewayProxyEvent,
-  APIGatewayProxyEventV2,
-  APIGatewayProxyResult,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-  LambdaFunctionURLEvent,
-} from 'aws-lambda'
 import { handle } from 'hono/aws-lambda'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './LambdaRuntime.js'
+import type {
+  ApiGatewayProxyEvent,
+  ApiGatewayProxyEventV2,
+  HttpResult,
+  LambdaContext,
+} from './lambdaTypes.js'
 
 /** API Gateway REST (payload 1.0), HTTP API (payload 2.0) and function URL events. */
-export type HttpEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2 | LambdaFunctionURLEvent
-export type HttpResult = APIGatewayProxyResult | APIGatewayProxyStructuredResultV2
+export type HttpEvent = ApiGatewayProxyEvent | ApiGatewayProxyEventV2
 
 export interface HttpHandlerOptions
   extends LambdaRuntimeOptions,
@@ -37,7 +34,7 @@ export interface HttpHandlerOptions
 }
 
 export interface HttpHandler {
-  (event: HttpEvent, context?: Context): Promise<HttpResult>
+  (event: HttpEvent, context?: LambdaContext): Promise<HttpResult>
   readonly runtime: LambdaRuntime
   /** Stops the service and closes its bridge (also done on SIGTERM). */
   close(): Promise<void>
@@ -56,17 +53,16 @@ export function createHttpHandler(
   const runtime = LambdaRuntime.of(target, options)
   const { services = [], stripStage = true, ...gatewayOptions } = options
   const logger = options.logger ?? runtime.bridge.logger
-  const gateway = createLambdaGateway(
-    {
-      ...gatewayOptions,
-      services: [runtime.service.definition, ...services.filter((s) => s !== runtime.service.definition)],
-      bridge: runtime.bridge,
-    },
-    logger,
-  )
+  // The gateway loads the OpenAPI generator and the docs page's files on first use only, so a
+  // bundle without swagger-ui-dist still starts (its /docs answers 404 with a warning).
+  const gateway = createGateway({
+    ...gatewayOptions,
+    services: [runtime.service.definition, ...services.filter((s) => s !== runtime.service.definition)],
+    bridge: runtime.bridge,
+  })
   const respond = handle(gateway)
 
-  const handler = async (event: HttpEvent, context?: Context): Promise<HttpResult> => {
+  const handler = async (event: HttpEvent, context?: LambdaContext): Promise<HttpResult> => {
     try {
       await runtime.ready()
     } catch (error) {
@@ -77,27 +73,6 @@ export function createHttpHandler(
     return runtime.bridge.runInvocation(context, () => respond(request as never, context as never))
   }
   return Object.assign(handler, { runtime, close: () => runtime.close() })
-}
-
-/**
- * The gateway reads Swagger UI's files from node_modules/swagger-ui-dist when it is created,
- * which a bundled function (esbuild, `sam build`) does not ship. Unless `docs` was asked for
- * explicitly, serve without the docs page then, instead of failing the function's init.
- */
-function createLambdaGateway(options: GatewayOptions, logger: Logger) {
-  try {
-    return createGateway(options)
-  } catch (error) {
-    if (
-      options.docs !== undefined ||
-      options.openapi === false ||
-      !String(error).includes('swagger-ui-dist')
-    ) {
-      throw error
-    }
-    logger.warn('no docs page: swagger-ui-dist is not deployed with the function; /openapi.json is served')
-    return createGateway({ ...options, docs: false })
-  }
 }
 
 /** HTTP API events of a named stage carry it in `rawPath` (`/prod/api/...`). */

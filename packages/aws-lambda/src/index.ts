@@ -21,7 +21,6 @@ export {
   type HttpEvent,
   type HttpHandler,
   type HttpHandlerOptions,
-  type HttpResult,
 } from './http.js'
 export {
   DEFAULT_EVENT_NAME_ATTRIBUTE,
@@ -38,4 +37,17 @@ export {
   type LambdaTransport,
   type SubscriptionOutcome,
 } from './LambdaTransport.js'
+export type {
+  ApiGatewayProxyEvent,
+  ApiGatewayProxyEventV2,
+  EventBridgeEvent,
+  HttpResult,
+  LambdaContext,
+  SnsEvent,
+  SnsRecord,
+  SqsBatchResponse,
+  SqsEvent,
+  SqsMessageAttribute,
+  SqsRecord,
+} from './lambdaTypes.js'
 export { RecordDeliveryError, type RecordResult } from './recordDelivery.js'

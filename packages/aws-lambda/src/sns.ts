@@ -1,12 +1,12 @@
 import type { Logger } from '@conduit/core'
-import type { SNSEvent, SNSEventRecord } from 'aws-lambda'
 import { type EventNaming, envelopeFromBody, type RecordOrigin } from './inboundEnvelope.js'
 import type { LambdaBridge } from './LambdaBridge.js'
+import type { SnsEvent, SnsRecord } from './lambdaTypes.js'
 import { deliverRecord, RecordDeliveryError } from './recordDelivery.js'
 
 /** True for an SNS subscription's event. */
-export function isSnsEvent(event: unknown): event is SNSEvent {
-  const records = (event as Partial<SNSEvent> | null)?.Records
+export function isSnsEvent(event: unknown): event is SnsEvent {
+  const records = (event as Partial<SnsEvent> | null)?.Records
   return Array.isArray(records) && records.length > 0 && records[0]?.EventSource === 'aws:sns'
 }
 
@@ -16,7 +16,7 @@ export function isSnsEvent(event: unknown): event is SNSEvent {
  * Lambda retries the event and then sends it to the function's on-failure destination / DLQ.
  */
 export async function handleSnsEvent(
-  event: SNSEvent,
+  event: SnsEvent,
   bridge: LambdaBridge,
   logger: Logger,
   naming: EventNaming,
@@ -32,7 +32,7 @@ export async function handleSnsEvent(
   if (failures.length > 0) throw new RecordDeliveryError(failures)
 }
 
-function snsOrigin(record: SNSEventRecord, eventNameAttribute: string): RecordOrigin {
+function snsOrigin(record: SnsRecord, eventNameAttribute: string): RecordOrigin {
   const attribute = (name: string) => record.Sns.MessageAttributes?.[name]?.Value
   const time = Date.parse(record.Sns.Timestamp)
   return {

@@ -1,7 +1,7 @@
 import type { Logger } from '@conduit/core'
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { type EventNaming, envelopeFromBody, type RecordOrigin } from './inboundEnvelope.js'
 import type { LambdaBridge } from './LambdaBridge.js'
+import type { SqsBatchResponse, SqsEvent, SqsRecord } from './lambdaTypes.js'
 import { deliverRecord, type RecordResult } from './recordDelivery.js'
 
 export interface SqsOptions {
@@ -11,8 +11,8 @@ export interface SqsOptions {
 }
 
 /** True for the records of an SQS event source mapping. */
-export function isSqsEvent(event: unknown): event is SQSEvent {
-  const records = (event as Partial<SQSEvent> | null)?.Records
+export function isSqsEvent(event: unknown): event is SqsEvent {
+  const records = (event as Partial<SqsEvent> | null)?.Records
   return Array.isArray(records) && records.length > 0 && records[0]?.eventSource === 'aws:sqs'
 }
 
@@ -23,14 +23,14 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
  * failure are not handled and are reported too, so the group's order holds.
  */
 export async function handleSqsEvent(
-  event: SQSEvent,
+  event: SqsEvent,
   bridge: LambdaBridge,
   logger: Logger,
   options: SqsOptions,
-): Promise<SQSBatchResponse> {
+): Promise<SqsBatchResponse> {
   const records = event.Records
   const results: (RecordResult | undefined)[] = new Array(records.length)
-  const deliver = (record: SQSRecord) => {
+  const deliver = (record: SqsRecord) => {
     const origin = sqsOrigin(record, options.naming.attribute)
     const attempt = Number(record.attributes?.ApproximateReceiveCount) || 1
     return deliverRecord(bridge, logger, origin, attempt, () =>
@@ -65,7 +65,7 @@ export async function handleSqsEvent(
   return { batchItemFailures }
 }
 
-function sqsOrigin(record: SQSRecord, eventNameAttribute: string): RecordOrigin {
+function sqsOrigin(record: SqsRecord, eventNameAttribute: string): RecordOrigin {
   const attribute = (name: string) => record.messageAttributes?.[name]?.stringValue
   const sent = Number(record.attributes?.SentTimestamp)
   return {

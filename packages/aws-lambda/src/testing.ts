@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import type { Context, EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { PutEventsEntry } from './EventBusBridge.js'
+import type { EventBridgeEvent, LambdaContext, SqsEvent, SqsRecord } from './lambdaTypes.js'
 
 // Helpers to invoke handlers locally (tests, scripts) with events shaped as AWS sends them.
 // Never needed at runtime: this is the `@conduit/aws-lambda/testing` entry.
 
 /** A Lambda context with `remainingMs` left in the invocation. */
-export function lambdaContext(remainingMs = 30_000, functionName = 'conduit-local'): Context {
+export function lambdaContext(remainingMs = 30_000, functionName = 'conduit-local'): LambdaContext {
   const endsAt = Date.now() + remainingMs
   return {
     callbackWaitsForEmptyEventLoop: true,
@@ -43,11 +43,11 @@ export function eventBridgeEventFrom(entry: PutEventsEntry): EventBridgeEvent<st
 export function sqsEventFrom(
   bodies: readonly unknown[],
   queueArn = 'arn:aws:sqs:us-east-1:123456789012:conduit-local',
-): SQSEvent {
+): SqsEvent {
   const now = String(Date.now())
   return {
     Records: bodies.map(
-      (body): SQSRecord => ({
+      (body): SqsRecord => ({
         messageId: randomUUID(),
         receiptHandle: `local-${randomUUID()}`,
         body: typeof body === 'string' ? body : JSON.stringify(body),

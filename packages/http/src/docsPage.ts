@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
+import type { Logger } from '@conduit/core'
 import type { Hono } from 'hono'
 
 // Swagger UI's files come from the swagger-ui-dist npm package and are served by the gateway
-// itself, so the page works offline and behind a strict Content-Security-Policy.
+// itself, so the page works offline and behind a strict Content-Security-Policy. They are
+// looked up and read on the first request for the page, never when the gateway is built: a
+// process or Lambda function that never serves /docs never touches them.
+const ASSET_PACKAGE = 'swagger-ui-dist'
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
@@ -57,18 +59,40 @@ function pageHtml(title: string, docsPath: string, specPath: string): string {
 }
 
 /**
+ * Where swagger-ui-dist is installed, resolved from this module like an import would be. A
+ * bundle deployed without node_modules (a Lambda function built with esbuild) has none: the
+ * page then answers 404 and says why in the log, once.
+ */
+function locateAssets(logger: Logger): URL | undefined {
+  try {
+    return new URL('./', import.meta.resolve(`${ASSET_PACKAGE}/package.json`))
+  } catch (error) {
+    logger.warn(
+      { reason: (error as Error).message },
+      `no docs page: ${ASSET_PACKAGE} cannot be found next to @conduit/http (deploy it with the code, or set docs: false); /openapi.json is served`,
+    )
+    return undefined
+  }
+}
+
+/**
  * Serves the docs page at `docsPath` (e.g. `/docs`) and its assets below it. The page and the
  * OpenAPI document must share a parent path, which is how the gateway mounts them.
  */
 export function mountDocsPage(
   app: Hono<any>,
-  options: { docsPath: string; specPath: string; title: string },
+  options: { docsPath: string; specPath: string; title: string; logger: Logger },
 ): void {
   const html = pageHtml(options.title, options.docsPath, options.specPath)
-  const assetDirectory = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+  let assetDirectory: { url: URL | undefined } | undefined
+  const assets = () => {
+    assetDirectory ??= { url: locateAssets(options.logger) }
+    return assetDirectory.url
+  }
   const cache = new Map<string, Promise<Buffer>>()
 
   app.get(options.docsPath, (c) => {
+    if (!assets()) return c.notFound()
     c.header('content-security-policy', CONTENT_SECURITY_POLICY)
     return c.html(html)
   })
@@ -81,11 +105,14 @@ export function mountDocsPage(
       return c.body(INITIALIZER)
     }
     const type = ASSETS[name]
+    const directory = assets()
     // Only the listed files: the name never reaches the file system otherwise.
-    if (type === undefined) return c.notFound()
+    if (type === undefined || !directory) return c.notFound()
     let file = cache.get(name)
     if (!file) {
-      file = readFile(join(assetDirectory, name))
+      file = readFile(new URL(name, directory))
+      // A failed read is answered as a 500 (and logged) now; the next request tries again.
+      file.catch(() => cache.delete(name))
       cache.set(name, file)
     }
     c.header('content-type', type)

@@ -126,18 +126,27 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     const openApiOptions = options.openapi ?? {}
     const eventStream =
       sse && ssePath ? { path: ssePath, isPublic: sseIsPublic, eventPattern: sse.eventPattern } : undefined
-    const document = JSON.stringify(
-      buildOpenApiDocument(options.services, routes, openApiOptions, eventStream),
-    )
-    app.get(OPENAPI_PATH, (c) => {
+    // Generated on the first request and kept: a gateway (or a Lambda function) that is never
+    // asked for the document never loads the generator.
+    let document: Promise<string> | undefined
+    app.get(OPENAPI_PATH, async (c) => {
+      document ??= buildOpenApiDocument(options.services, routes, openApiOptions, eventStream).then(
+        (generated) => JSON.stringify(generated),
+        (error: unknown) => {
+          document = undefined // answered as a 500 (and logged) now; the next request tries again
+          throw error
+        },
+      )
+      const body = await document
       c.header('content-type', 'application/json; charset=utf-8')
-      return c.body(document)
+      return c.body(body)
     })
     if (options.docs ?? true) {
       mountDocsPage(app, {
         docsPath: DOCS_PATH,
         specPath: OPENAPI_PATH,
         title: openApiOptions.title ?? 'Conduit API',
+        logger,
       })
     }
   }

@@ -4,12 +4,7 @@ import { z } from 'zod'
 import { CORRELATION_HEADER } from './correlation.js'
 import { errorBodyJsonSchema, validationErrorDataJsonSchema } from './errorResponses.js'
 import type { GatewayRoute } from './routes.js'
-import {
-  OpenAPIRegistry,
-  type OpenApiDocument,
-  OpenApiGeneratorV31,
-  type RouteConfig,
-} from './zodToOpenApi.js'
+import { loadZodToOpenApi, type OpenApiDocument, type RouteConfig } from './zodToOpenApi.js'
 
 export type { OpenApiDocument }
 
@@ -78,13 +73,17 @@ const ERROR_RESPONSES = {
   },
 } as const
 
-/** Generates the OpenAPI 3.1 document from the command definitions' zod schemas. */
-export function buildOpenApiDocument(
+/**
+ * Generates the OpenAPI 3.1 document from the command definitions' zod schemas. Asynchronous
+ * because @asteasolutions/zod-to-openapi is loaded on first use, not when this module loads.
+ */
+export async function buildOpenApiDocument(
   services: readonly ServiceDefinition<any>[],
   routes: readonly GatewayRoute[],
   options: OpenApiOptions,
   eventStream?: EventStreamDescription,
-): OpenApiDocument {
+): Promise<OpenApiDocument> {
+  const { OpenAPIRegistry, OpenApiGeneratorV31 } = await loadZodToOpenApi()
   const registry = new OpenAPIRegistry()
   registry.registerComponent('schemas', 'ErrorResponse', errorBodyJsonSchema)
   registry.registerComponent('schemas', 'ValidationErrorResponse', {

@@ -1,11 +1,11 @@
-import { createRequire } from 'node:module'
 import type { Schema } from '@conduit/core'
 
 /*
- * @asteasolutions/zod-to-openapi is loaded through require with the narrow types below on
- * purpose: importing its declarations augments zod's `ZodType` with `.openapi()` for the whole
- * TypeScript program, which breaks code elsewhere in the workspace that reaches zod by another
- * declaration path. The package ships CommonJS only, so require is what Node does anyway.
+ * @asteasolutions/zod-to-openapi is imported on first use, with a plain dynamic `import()`: a
+ * process (or a Lambda function) that never serves `/openapi.json` never loads it, and a
+ * bundler sees an ordinary specifier it can bundle or leave external. The narrow types below
+ * keep the package's own types (and their `.openapi()` augmentation of zod) out of the
+ * declarations this package ships.
  */
 
 type JsonObject = Record<string, unknown>
@@ -42,7 +42,7 @@ interface Registry {
   registerPath(route: RouteConfig): void
 }
 
-interface ZodToOpenApi {
+export interface ZodToOpenApi {
   OpenAPIRegistry: new () => Registry
   OpenApiGeneratorV31: new (
     definitions: unknown[],
@@ -53,6 +53,20 @@ interface ZodToOpenApi {
   }
 }
 
-export const { OpenAPIRegistry, OpenApiGeneratorV31 } = createRequire(import.meta.url)(
-  '@asteasolutions/zod-to-openapi',
-) as ZodToOpenApi
+let loading: Promise<ZodToOpenApi> | undefined
+
+/** Loads @asteasolutions/zod-to-openapi once, on first call. */
+export function loadZodToOpenApi(): Promise<ZodToOpenApi> {
+  loading ??= import('@asteasolutions/zod-to-openapi').then(
+    // CommonJS through Node's loader or a bundler: the named exports, or `default` holding them.
+    (module: unknown) =>
+      ('OpenAPIRegistry' in (module as object)
+        ? module
+        : (module as { default: unknown }).default) as ZodToOpenApi,
+    (error: unknown) => {
+      loading = undefined // a later request tries again
+      throw error
+    },
+  )
+  return loading
+}

@@ -31,6 +31,15 @@ export interface TopicScheme {
 
 /** 400: a name that cannot be an MQTT topic level (a wildcard, a separator or NUL in it). */
 export class InvalidTopicError extends ConduitError {
+  static {
+    // an explicit name survives minification (logs show it, not the bundler's short class name)
+    Object.defineProperty(InvalidTopicError.prototype, 'name', {
+      value: 'InvalidTopicError',
+      writable: true,
+      configurable: true,
+    })
+  }
+
   constructor(kind: string, value: string, why: string) {
     super(400, 'INVALID_TOPIC', `Invalid ${kind} ${JSON.stringify(value)} for an MQTT topic: ${why}`, false)
   }

@@ -13,6 +13,15 @@ const SHOWN_SUBJECT_CHARS = 120
 
 /** 400: a name cannot be put on a NATS subject (only reachable through address-based calls). */
 export class InvalidSubjectNameError extends ConduitError {
+  static {
+    // an explicit name survives minification (logs show it, not the bundler's short class name)
+    Object.defineProperty(InvalidSubjectNameError.prototype, 'name', {
+      value: 'InvalidSubjectNameError',
+      writable: true,
+      configurable: true,
+    })
+  }
+
   constructor(kind: string, value: string) {
     super(
       400,

@@ -11,7 +11,20 @@ export interface ConduitErrorOptions {
   cause?: unknown
 }
 
+/**
+ * Names an error class explicitly, on its prototype as the built-in errors do
+ * (`TypeError.prototype.name`). Logs and `toString()` then show this name even in a minified
+ * bundle, where the class itself is renamed (`constructor.name` becomes "ut").
+ */
+function nameErrorClass(type: { readonly prototype: Error }, name: string): void {
+  Object.defineProperty(type.prototype, 'name', { value: name, writable: true, configurable: true })
+}
+
 export class ConduitError extends Error {
+  static {
+    nameErrorClass(ConduitError, 'ConduitError')
+  }
+
   readonly [CONDUIT_ERROR] = true
   readonly status: number
   readonly code: string
@@ -27,7 +40,9 @@ export class ConduitError extends Error {
     options: ConduitErrorOptions = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.name = new.target.name
+    // Every class here names itself explicitly (nameErrorClass); a subclass declared elsewhere
+    // that does not is named after its class, as before.
+    if (!Object.hasOwn(new.target.prototype, 'name')) this.name = new.target.name
     this.status = status
     this.code = code
     this.retryable = retryable
@@ -38,6 +53,10 @@ export class ConduitError extends Error {
 
 /** An error the handler raises on purpose; status, message and data reach the caller intact. */
 export class HandledError extends ConduitError {
+  static {
+    nameErrorClass(HandledError, 'HandledError')
+  }
+
   constructor(status: number, message: string, data?: unknown, code = codeForStatus(status)) {
     super(status, code, message, status === 429 || status >= 502, { data })
   }
@@ -53,6 +72,10 @@ export interface ValidationIssue {
 
 /** 400: input, parameter or output did not match the definition's schema. */
 export class ValidationError extends ConduitError {
+  static {
+    nameErrorClass(ValidationError, 'ValidationError')
+  }
+
   constructor(target: ValidationTarget, issues: ValidationIssue[], subject = '') {
     const where = subject ? ` of ${subject}` : ''
     const first = issues[0]
@@ -67,6 +90,10 @@ export class ValidationError extends ConduitError {
 
 /** 504: the deadline passed before a response arrived. */
 export class TimeoutError extends ConduitError {
+  static {
+    nameErrorClass(TimeoutError, 'TimeoutError')
+  }
+
   constructor(message: string, options: ConduitErrorOptions = {}) {
     super(504, 'TIMEOUT', message, true, options)
   }
@@ -74,6 +101,10 @@ export class TimeoutError extends ConduitError {
 
 /** 503: the transport could tell that nothing handles the command. */
 export class NoHandlerError extends ConduitError {
+  static {
+    nameErrorClass(NoHandlerError, 'NoHandlerError')
+  }
+
   constructor(message: string, options: ConduitErrorOptions = {}) {
     super(503, 'NO_HANDLER', message, true, options)
   }
@@ -81,6 +112,10 @@ export class NoHandlerError extends ConduitError {
 
 /** 503: the bridge is not connected (not started, stopped, or the broker is unreachable). */
 export class BridgeUnavailableError extends ConduitError {
+  static {
+    nameErrorClass(BridgeUnavailableError, 'BridgeUnavailableError')
+  }
+
   constructor(message: string, options: ConduitErrorOptions = {}) {
     super(503, 'BRIDGE_UNAVAILABLE', message, true, options)
   }
@@ -88,6 +123,10 @@ export class BridgeUnavailableError extends ConduitError {
 
 /** 413: the encoded message exceeds what the bridge can carry. */
 export class PayloadTooLargeError extends ConduitError {
+  static {
+    nameErrorClass(PayloadTooLargeError, 'PayloadTooLargeError')
+  }
+
   constructor(size: number, limit: number, bridge: string) {
     super(
       413,
@@ -103,6 +142,10 @@ export class PayloadTooLargeError extends ConduitError {
 
 /** 500: anything not raised on purpose. The message is generic; details stay in the logs. */
 export class UnhandledError extends ConduitError {
+  static {
+    nameErrorClass(UnhandledError, 'UnhandledError')
+  }
+
   constructor(correlationId: string | undefined, options: ConduitErrorOptions = {}) {
     super(
       500,
@@ -119,6 +162,10 @@ export class UnhandledError extends ConduitError {
 
 /** Raised at start(): a definition needs a capability the bridge lacks. Never sent on the wire. */
 export class CapabilityError extends ConduitError {
+  static {
+    nameErrorClass(CapabilityError, 'CapabilityError')
+  }
+
   constructor(bridge: string, subject: string, capability: string, reason: string) {
     super(
       500,
@@ -132,6 +179,10 @@ export class CapabilityError extends ConduitError {
 
 /** Raised while defining services: a name, schema or option is wrong. Never sent on the wire. */
 export class DefinitionError extends ConduitError {
+  static {
+    nameErrorClass(DefinitionError, 'DefinitionError')
+  }
+
   constructor(message: string) {
     super(500, 'INVALID_DEFINITION', message, false)
   }
@@ -139,6 +190,10 @@ export class DefinitionError extends ConduitError {
 
 /** A message on the wire that is not a valid v1 envelope. */
 export class MalformedMessageError extends ConduitError {
+  static {
+    nameErrorClass(MalformedMessageError, 'MalformedMessageError')
+  }
+
   constructor(reason: string) {
     super(400, 'MALFORMED_MESSAGE', `Malformed message: ${reason}`, false)
   }
