@@ -257,6 +257,21 @@ describe('the engine', () => {
     await bridge.stop()
   })
 
+  it('fails a call whose transport throws instead of rejecting, leaving no rejection unhandled', async () => {
+    const recording = recordingTransport()
+    const throwing: Transport = {
+      ...recording.transport,
+      sendCommand: () => {
+        throw new BridgeUnavailableError('socket closed')
+      },
+    }
+    const bridge = new EventBridge(throwing, { logger: capturedLogger().logger })
+    await bridge.start()
+    await expect(bridge.invoke(echo, { text: 'x' })).rejects.toThrow('socket closed')
+    expect(bridge.pendingInvocations).toBe(0)
+    await bridge.stop()
+  })
+
   it('fails calls still waiting when the bridge stops', async () => {
     const { bridge } = await started()
     const call = bridge.invoke(echo, { text: 'x' })

@@ -211,29 +211,35 @@ export class EventBridge<T extends Transport = Transport> {
     envelope.traceparent = outgoingTraceparent(span, options)
     envelope.sender = this.senderOf(options)
     const outbound = new Outbound(envelope, this.transport.capabilities.maxPayloadBytes, this.name)
-    let sent: Promise<void>
-    try {
-      if (this.encodes) void outbound.bytes // too large: fail here, before anything waits
-      // Replies are matched by the command's own id, so callers may reuse correlation ids freely.
-      const response = this.pending.wait(
-        envelope.id,
-        deadline - now,
-        () =>
-          new TimeoutError(`${commandAddressKey(address)} did not answer within ${deadline - now} ms`, {
-            correlationId,
-          }),
-        deadline, // the envelope's: a reply the handler sent at its deadline is late here too
-      )
-      sent = this.transport.sendCommand(address, outbound)
-      if (sent !== SENT) sent.catch((error) => this.pending.reject(envelope.id, error))
-      if (!span.isRecording() && !this.instruments.active) return response
-      return this.observed(response, span, address, now)
-    } catch (error) {
-      this.pending.reject(envelope.id, error)
-      recordSpanError(span, error)
-      span.end()
-      return Promise.reject(error)
+    if (this.encodes) {
+      try {
+        void outbound.bytes // too large: fail here, before anything waits
+      } catch (error) {
+        recordSpanError(span, error)
+        span.end()
+        return Promise.reject(error)
+      }
     }
+    // Replies are matched by the command's own id, so callers may reuse correlation ids freely.
+    const response = this.pending.wait(
+      envelope.id,
+      deadline - now,
+      () =>
+        new TimeoutError(`${commandAddressKey(address)} did not answer within ${deadline - now} ms`, {
+          correlationId,
+        }),
+      deadline, // the envelope's: a reply the handler sent at its deadline is late here too
+    )
+    try {
+      const sent = this.transport.sendCommand(address, outbound)
+      if (sent !== SENT) sent.catch((error) => this.pending.reject(envelope.id, error))
+    } catch (error) {
+      // A transport that throws instead of rejecting: the waiting call fails with it (and is
+      // returned below, so no rejection goes unhandled).
+      this.pending.reject(envelope.id, error)
+    }
+    if (!span.isRecording() && !this.instruments.active) return response
+    return this.observed(response, span, address, now)
   }
 
   private async observed(response: Promise<unknown>, span: Span, address: CommandAddress, now: number) {

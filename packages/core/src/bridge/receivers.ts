@@ -71,6 +71,16 @@ function deadLetter(env: ReceiverEnvironment, raw: RawMessage, reason: string, i
   }
 }
 
+/** The envelope, if `raw` is a valid one of `type`; else the reason it is not. */
+function decodeAs(raw: RawMessage, type: 'command' | 'event'): Envelope | string {
+  try {
+    const envelope = decodeInbound(raw)
+    return envelope.type === type ? envelope : `expected a ${type}, got ${envelope.type}`
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
 function isRefused(reply: ReplySender | RefusedReply): reply is RefusedReply {
   return typeof reply !== 'function'
 }
@@ -94,14 +104,13 @@ export function createCommandReceiver(
   const metricAttributes = { 'conduit.handler': name }
   return async (raw, reply) => {
     try {
-      let command: Envelope
-      try {
-        command = decodeInbound(raw)
-        if (command.type !== 'command') throw new Error(`expected a command, got ${command.type}`)
-      } catch (error) {
-        const reason = (error as Error).message
-        env.logger.warn({ bridge: env.bridgeName, command: name, reason }, 'dropped malformed command')
-        return deadLetter(env, raw, reason)
+      const command = decodeAs(raw, 'command')
+      if (typeof command === 'string') {
+        env.logger.warn(
+          { bridge: env.bridgeName, command: name, reason: command },
+          'dropped malformed command',
+        )
+        return deadLetter(env, raw, command)
       }
       if (isRefused(reply)) {
         const reason = `reply address refused: ${reply.refused}`
@@ -251,17 +260,13 @@ export function createEventReceiver(
   const metricAttributes = { 'conduit.handler': spec.subject }
   return async (raw, delivery) => {
     try {
-      let event: Envelope
-      try {
-        event = decodeInbound(raw)
-        if (event.type !== 'event') throw new Error(`expected an event, got ${event.type}`)
-      } catch (error) {
-        const reason = (error as Error).message
+      const event = decodeAs(raw, 'event')
+      if (typeof event === 'string') {
         env.logger.warn(
-          { bridge: env.bridgeName, subscription: spec.subject, reason },
+          { bridge: env.bridgeName, subscription: spec.subject, reason: event },
           'dead-lettered malformed event',
         )
-        return deadLetter(env, raw, reason)
+        return deadLetter(env, raw, event)
       }
       if (!matches(event)) return ACK
       const handler = route.pick()
