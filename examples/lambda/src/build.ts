@@ -1,6 +1,6 @@
 /**
- * `pnpm build`: bundles each function into dist/<name>.mjs with esbuild (ESM, Node 20, a
- * `require` shim for CommonJS dependencies, the AWS SDK left to the Lambda runtime).
+ * `pnpm build`: bundles each function into dist/<name>.mjs with plain esbuild (ESM, Node 20,
+ * minified, no plugins or `require` shim, the AWS SDK left to the Lambda runtime).
  * `sam build` runs it through the Makefile; `pnpm invoke-built` invokes the bundles locally.
  */
 import { build } from 'esbuild'
@@ -21,9 +21,6 @@ const result = await build({
   sourcemap: true,
   metafile: true,
   external: ['@aws-sdk/*'],
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
   logLevel: 'warning',
 })
 for (const [file, output] of Object.entries(result.metafile.outputs)) {

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build, type Plugin } from 'esbuild'
+import { gzipSync } from 'node:zlib'
+import { build } from 'esbuild'
 import { median, percentile, sequentialLatencies } from '../../../bench/lib/measure.js'
 import type { BenchRow, BenchSuite } from '../../../bench/types.js'
 import { conduitEventHandler, conduitHttpHandler } from './conduitFunction.js'
@@ -56,23 +57,10 @@ async function coldStarts(args: string[], options: { discardFirst: boolean }): P
   return runs
 }
 
-// @conduit/http loads zod-to-openapi through a runtime require; bundle it (as examples/lambda does).
-const bundleZodToOpenApi: Plugin = {
-  name: 'bundle-zod-to-openapi',
-  setup(builder) {
-    builder.onLoad({ filter: /[\\/]http[\\/]src[\\/]zodToOpenApi\.ts$/ }, async ({ path }) => {
-      const source = await readFile(path, 'utf8')
-      const runtimeRequire = /createRequire\(import\.meta\.url\)\(\s*'@asteasolutions\/zod-to-openapi',?\s*\)/
-      return {
-        contents: `import * as zodToOpenApiModule from '@asteasolutions/zod-to-openapi'\n${source.replace(runtimeRequire, 'zodToOpenApiModule')}`,
-        loader: 'ts',
-        resolveDir: dirname(path),
-      }
-    })
-  },
-}
-
-/** Bundles the cold-start script for one side, minified, as a deployment would ship it. */
+/**
+ * Bundles the cold-start script for one side the way docs/aws-lambda.md tells users to: plain
+ * esbuild, ESM, node20, minified, no plugins, no banner, nothing external.
+ */
 async function bundle(side: 'conduit' | 'raw', directory: string): Promise<string> {
   const outfile = join(directory, `${side}.mjs`)
   await build({
@@ -84,13 +72,14 @@ async function bundle(side: 'conduit' | 'raw', directory: string): Promise<strin
     target: 'node20',
     format: 'esm',
     define: { 'process.env.COLD_START_SIDE': JSON.stringify(side) },
-    plugins: [bundleZodToOpenApi],
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
     logLevel: 'error',
   })
   return outfile
+}
+
+const kilobytes = async (file: string) => {
+  const bytes = await readFile(file)
+  return { raw: bytes.length / 1024, gzip: gzipSync(bytes).length / 1024 }
 }
 
 const p50 = (latencies: Float64Array) => percentile(latencies, 50)
@@ -152,8 +141,10 @@ export default {
 
     const directory = await mkdtemp(join(tmpdir(), 'conduit-lambda-bench-'))
     try {
-      const conduitBundle = await coldStarts([await bundle('conduit', directory)], { discardFirst: false })
-      const rawBundle = await coldStarts([await bundle('raw', directory)], { discardFirst: false })
+      const conduitFile = await bundle('conduit', directory)
+      const rawFile = await bundle('raw', directory)
+      const conduitBundle = await coldStarts([conduitFile], { discardFirst: false })
+      const rawBundle = await coldStarts([rawFile], { discardFirst: false })
       cold(
         'cold start, bundled: process start → first response',
         'ms',
@@ -161,6 +152,23 @@ export default {
         median(rawBundle.map((r) => r.sinceProcessStartMs)),
         'hand-written handler, bundled',
         'includes node’s own start-up',
+      )
+      const [conduitSize, rawSize] = await Promise.all([kilobytes(conduitFile), kilobytes(rawFile)])
+      const note = 'both sides bundle zod'
+      cold(
+        'bundle size, minified ESM',
+        'KiB',
+        conduitSize.raw,
+        rawSize.raw,
+        'hand-written handler, bundled',
+        note,
+      )
+      cold(
+        'bundle size, minified ESM, gzip',
+        'KiB',
+        conduitSize.gzip,
+        rawSize.gzip,
+        'hand-written handler, bundled',
       )
     } finally {
       await rm(directory, { recursive: true, force: true })

@@ -89,8 +89,24 @@ describe('error names', () => {
 
 describe('errors in logs', () => {
   it('the default logger serializes `err` with the explicit name as its type', () => {
-    const logger = createDefaultLogger() as unknown as Record<symbol, Record<string, unknown>>
-    expect(logger[pino.symbols.serializersSym]!.err).toBe(serializeError)
+    const lines: string[] = []
+    const logger = createDefaultLogger(
+      {},
+      { level: 'error', destination: { write: (line: string) => lines.push(line) } },
+    )
+    logger.error({ err: new TimeoutError('too slow', { correlationId: 'c-1' }) }, 'call failed')
+    const logged = JSON.parse(lines[0]!) as { err: Record<string, unknown> }
+    expect(logged.err).toMatchObject({ type: 'TimeoutError', code: 'TIMEOUT', correlationId: 'c-1' })
+  })
+
+  it('logs an error exactly as pino does, apart from the explicit name', () => {
+    class PlainError extends Error {
+      readonly detail = 'kept'
+    }
+    const error = new PlainError('outer', { cause: new TypeError('inner') })
+    const ours = serializeError(error) as Record<string, unknown>
+    const theirs = pino.stdSerializers.err(error) as unknown as Record<string, unknown>
+    expect(JSON.parse(JSON.stringify(ours))).toEqual(JSON.parse(JSON.stringify(theirs)))
   })
 
   it('keeps what pino logs for other errors and for values that are not errors', () => {
