@@ -4,7 +4,7 @@
  * docs/benchmarks.md. Exits 0 even when a target is missed (the report says so); non-zero only
  * when a suite cannot be loaded or crashes.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { collectGarbage } from './lib/measure.js'
 import { consoleReport, markdownReport } from './lib/report.js'
@@ -82,6 +82,22 @@ async function runSuite(file: string): Promise<SuiteResult> {
   }
 }
 
+/**
+ * The suites of the last run that measured something, keyed by name: a run of only some suites
+ * (`pnpm bench lambda`) keeps the others' rows, marked with the date they were measured.
+ */
+async function previousSuites(): Promise<Map<string, SuiteResult>> {
+  try {
+    const last = JSON.parse(await readFile(new URL('latest.json', resultsDir), 'utf8')) as RunResult
+    const kept = last.suites
+      .filter((suite) => suite.status === 'ran')
+      .map((suite) => ({ ...suite, measuredAt: suite.measuredAt ?? last.date }))
+    return new Map(kept.map((suite) => [suite.name, suite]))
+  } catch {
+    return new Map()
+  }
+}
+
 async function main(): Promise<number> {
   const filter = process.argv.slice(2).filter((arg) => !arg.startsWith('-'))
   const files = (await readdir(suitesDir))
@@ -96,11 +112,20 @@ async function main(): Promise<number> {
 
   const date = new Date()
   const machine = describeMachine() // before the run: its load average is the other processes'
+  const previous = await previousSuites()
   const suites: SuiteResult[] = []
   for (const file of files) {
     const name = file.replace(/\.ts$/, '')
     if (filter.length === 0 || filter.includes(name)) suites.push(await runSuite(file))
-    else suites.push({ name, status: 'not selected', reason: 'not named on the command line', rows: [] })
+    else
+      suites.push(
+        previous.get(name) ?? {
+          name,
+          status: 'not selected',
+          reason: 'not named on the command line',
+          rows: [],
+        },
+      )
   }
 
   const result: RunResult = { date: date.toISOString(), filter, machine, suites }

@@ -216,10 +216,16 @@ const packages = readdirSync(join(workspace, 'packages'))
   .map((file) => ({ dir: dirname(file), ...JSON.parse(readFileSync(file, 'utf8')) }))
   .filter((manifest) => !manifest.private)
 const filters = packages.flatMap((manifest) => ['--filter', manifest.name])
+// PACKTEST_TARBALLS=<dir>: install tarballs packed already (`check:packages --out <dir>`, in CI)
+// instead of packing again.
+const prepacked = process.env.PACKTEST_TARBALLS
+const packing = prepacked
+  ? cp(prepacked, tarballs, { recursive: true }).then(() => ({ code: 0, stdout: '', stderr: '', ms: 0 }))
+  : run('npx', ['-y', 'pnpm@10', '-r', ...filters, 'pack', '--pack-destination', tarballs], {
+      timeoutMs: 300_000,
+    })
 const [packed, nodes, natsUp] = await Promise.all([
-  run('npx', ['-y', 'pnpm@10', '-r', ...filters, 'pack', '--pack-destination', tarballs], {
-    timeoutMs: 300_000,
-  }),
+  packing,
   Promise.all(NODE_LINES.map((line) => resolveNode(line, root))),
   natsReachable(NATS_URL),
 ])
@@ -230,7 +236,11 @@ for (const manifest of packages) {
   else fail(`pack ${manifest.name}`, `no tarball ${file}`)
 }
 if (packed.code !== 0) fail('pack', `pnpm -r pack exited with ${packed.code}:\n${output(packed)}`)
-log(`packed ${tarballOf.size} of ${packages.length} packages in ${seconds(packed.ms)}`)
+log(
+  prepacked
+    ? `took ${tarballOf.size} of ${packages.length} tarballs from ${prepacked}`
+    : `packed ${tarballOf.size} of ${packages.length} packages in ${seconds(packed.ms)}`,
+)
 if (!natsUp) fail('nats', `nothing listens at ${NATS_URL} (start it with: bash scripts/ensure-brokers.sh)`)
 
 // 2. Install into a new npm project.
@@ -273,6 +283,12 @@ for (const [name, file] of tarballOf) {
 // outside the project: nothing but the bundle can be resolved from there).
 await cp(join(here, 'app'), project, { recursive: true })
 await cp(join(here, 'lambda'), lambda, { recursive: true })
+// The README's "Use it in your own project" main.ts, compiled and run as the README says.
+const readmeMain = /<!-- packtest: main\.ts[^>]*-->\s*```ts\n([\s\S]*?)```/.exec(
+  readFileSync(join(workspace, 'README.md'), 'utf8'),
+)?.[1]
+if (!readmeMain)
+  fail('README', 'no `<!-- packtest: main.ts -->` block followed by a ts code block in README.md')
 for (let dir = bundles; dir !== dirname(dir); dir = dirname(dir)) {
   if (existsSync(join(dir, 'node_modules'))) fail('bundles', `${dir}/node_modules exists above the bundles`)
 }
@@ -341,6 +357,19 @@ async function perLine(node) {
     if (!ok) fail(where(`node main.js ${mode}`), `exit ${ran.code}:\n${output(ran)}`)
     else ok = checkApp(where(`node main.js ${mode}`), resultOf(ran.stdout), mode) !== false
     step(node, `run ${mode}`, ok, ran.ms)
+  }
+
+  if (readmeMain) {
+    const folder = join(project, 'readme', node.version)
+    await mkdir(folder, { recursive: true })
+    await writeFile(join(folder, 'main.ts'), readmeMain)
+    const flags = ['--module', 'nodenext', '--target', 'es2022', '--strict']
+    const compiledReadme = await run(node.bin, [tsc, ...flags, 'main.ts'], { cwd: folder })
+    const ranReadme =
+      compiledReadme.code === 0 ? await run(node.bin, ['main.js'], { cwd: folder, env }) : undefined
+    const ok = ranReadme?.code === 0 && ranReadme.stdout.includes("{ greeting: 'Hello, Ada!' }")
+    step(node, 'README main.ts', ok, compiledReadme.ms + (ranReadme?.ms ?? 0))
+    if (!ok) fail(where('README main.ts (tsc, node main.js)'), output(ranReadme ?? compiledReadme))
   }
 
   const bundled = await run(node.bin, ['bundle.mjs', join(bundles, node.version)], { cwd: project })

@@ -8,13 +8,14 @@
  *   to JavaScript and types under moduleResolution node16/nodenext and bundler. The packages are
  *   ESM only, so the CommonJS and node10 resolutions are not checked.
  *
- * Exits 1 on any problem. `--keep` leaves the tarballs in the folder it prints.
+ * Exits 1 on any problem. `--keep` leaves the tarballs in the folder it prints; `--out DIR` also
+ * copies them into DIR (CI hands them to the pack test).
  * Run it with `pnpm check:packages` (it calls `pnpm pack`).
  */
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { publint } from 'publint'
@@ -127,6 +128,9 @@ async function eachLimited<T, R>(items: T[], limit: number, work: (item: T) => P
 
 const started = performance.now()
 const keep = process.argv.includes('--keep')
+/** `--out DIR`: also copy every tarball into DIR (the pack test installs them from there). */
+const outIndex = process.argv.indexOf('--out')
+const out = outIndex >= 0 ? process.argv[outIndex + 1] : undefined
 const folder = await mkdtemp(join(tmpdir(), 'conduit-pack-'))
 const packages = await publishedPackages()
 // Each pack builds its package (tsc), which is CPU-bound: one per core.
@@ -146,6 +150,12 @@ console.log(
     ? `check:packages: ${results.length} packages clean (publint, attw --profile esm-only) in ${seconds} s`
     : `check:packages: ${failed} of ${results.length} packages have problems (${seconds} s)`,
 )
+if (out !== undefined) {
+  await mkdir(out, { recursive: true })
+  for (const result of results)
+    if (result.tarball) await copyFile(result.tarball, join(out, basename(result.tarball)))
+  console.log(`tarballs copied to ${out}`)
+}
 if (keep) console.log(`tarballs kept in ${folder}`)
 else await rm(folder, { recursive: true, force: true })
 process.exitCode = failed === 0 ? 0 : 1

@@ -44,14 +44,31 @@ start_postgresql() {
   pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
 }
 
-# name | port | required | program that must be installed | start function
+# name | port | required | program that must be installed | start function | Debian package
 BROKERS=(
-  "NATS|4222|required|/usr/sbin/nats-server|start_nats"
-  "RabbitMQ|5672|required|rabbitmq-server|start_rabbitmq"
-  "Mosquitto|1883|required|mosquitto|start_mosquitto"
-  "Redis|6379|optional|redis-server|start_redis"
-  "PostgreSQL|5432|optional|pg_ctlcluster|start_postgresql"
+  "NATS|4222|required|/usr/sbin/nats-server|start_nats|nats-server"
+  "RabbitMQ|5672|required|rabbitmq-server|start_rabbitmq|rabbitmq-server"
+  "Mosquitto|1883|required|mosquitto|start_mosquitto|mosquitto"
+  "Redis|6379|optional|redis-server|start_redis|redis-server"
+  "PostgreSQL|5432|optional|pg_ctlcluster|start_postgresql|postgresql"
 )
+
+# Installs a missing required broker from Debian's packages when this machine can (apt-get, and
+# root or passwordless sudo); otherwise says the exact command. CONDUIT_INSTALL_BROKERS=0 never
+# installs.
+install_package() {
+  local package="$1" sudo=""
+  if [[ "${CONDUIT_INSTALL_BROKERS:-1}" == 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    return 1
+  fi
+  if [[ "$(id -u)" -ne 0 ]]; then
+    sudo -n true 2>/dev/null || return 1
+    sudo="sudo -n"
+  fi
+  say "installing $package from Debian's packages"
+  $sudo apt-get update -qq </dev/null >/dev/null && \
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$package" </dev/null >/dev/null
+}
 
 problems=0
 # Reports a broker that is not available: an error for required ones, a warning otherwise.
@@ -66,19 +83,21 @@ unavailable() {
 }
 
 main() {
-  local entry name port required program start
+  local entry name port required program start package
   local -a started=()
 
   # Start everything that is missing first, so the slow starters (RabbitMQ) overlap.
   for entry in "${BROKERS[@]}"; do
-    IFS='|' read -r name port required program start <<<"$entry"
+    IFS='|' read -r name port required program start package <<<"$entry"
     if listening "$port"; then
       say "$name is listening on 127.0.0.1:$port"
       continue
     fi
     if ! command -v "$program" >/dev/null 2>&1; then
-      unavailable "$required" "$name is not listening on 127.0.0.1:$port and $program is not installed"
-      continue
+      if [[ "$required" != required ]] || ! install_package "$package" || ! command -v "$program" >/dev/null 2>&1; then
+        unavailable "$required" "$name is not listening on 127.0.0.1:$port and $program is not installed (Debian: apt-get install $package)"
+        continue
+      fi
     fi
     say "starting $name (127.0.0.1:$port)"
     if "$start" </dev/null; then
@@ -89,7 +108,7 @@ main() {
   done
 
   for entry in "${started[@]}"; do
-    IFS='|' read -r name port required program start <<<"$entry"
+    IFS='|' read -r name port required program start package <<<"$entry"
     if wait_for_port "$port" "$WAIT_SECONDS"; then
       say "$name is listening on 127.0.0.1:$port"
     else

@@ -71,7 +71,7 @@ export function markdownReport(result: RunResult): string {
     '',
     '```sh',
     'pnpm bench               # every suite in bench/suites/',
-    'pnpm bench memory nats   # only the named suites',
+    'pnpm bench memory nats   # only the named suites; the others keep the rows of their last run',
     'pnpm brokers             # start NATS, RabbitMQ and Mosquitto first, for the broker suites',
     '```',
     '',
@@ -88,6 +88,15 @@ export function markdownReport(result: RunResult): string {
     `on ${machineLine(result)}.`,
     '',
   ]
+  const carried = result.suites.filter((suite) => suite.measuredAt !== undefined)
+  if (carried.length > 0) {
+    out.push(
+      `Not run this time, their rows kept from earlier runs: ${carried
+        .map((suite) => `${suite.name} (${suite.measuredAt})`)
+        .join(', ')}.`,
+      '',
+    )
+  }
   if (rows.length === 0) {
     out.push('No cell was measured in this run.', '')
   } else {

@@ -20,6 +20,8 @@ export interface SuiteResult {
   reason?: string
   description?: string
   durationMs?: number
+  /** set when the suite was not selected and its rows are carried over from the run of this date */
+  measuredAt?: string
   rows: RowResult[]
 }
 
