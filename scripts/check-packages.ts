@@ -2,7 +2,8 @@
  * Packs every published package as `pnpm publish` would (its `prepack` builds it, its
  * `publishConfig` applies) into a temporary folder and checks each tarball:
  *
- * - it ships only package.json, README, LICENSE and `dist/`, and no test file;
+ * - it ships package.json, README.md, LICENSE and `dist/`, nothing else and no test file;
+ * - every source map embeds its sources (nothing points at unshipped TypeScript);
  * - publint reports nothing, not even a suggestion;
  * - Are the Types Wrong (`attw --profile esm-only`) finds no problem: every entry point resolves
  *   to JavaScript and types under moduleResolution node16/nodenext and bundler. The packages are
@@ -15,7 +16,7 @@
 import { execFile } from 'node:child_process'
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { basename, join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { publint } from 'publint'
@@ -74,7 +75,43 @@ async function contentProblems(tarball: string): Promise<{ files: number; proble
   const problems = files
     .filter((file) => !SHIPPED.test(file) || NOT_SHIPPED.test(file))
     .map((file) => `ships ${file.replace(/^package\//, '')}`)
-  return { files: files.length, problems }
+  for (const required of ['package/README.md', 'package/LICENSE']) {
+    if (!files.includes(required)) problems.push(`ships no ${required.replace(/^package\//, '')}`)
+  }
+  return { files: files.length, problems: [...problems, ...(await sourceMapProblems(tarball, files))] }
+}
+
+/**
+ * A source map must lead to its source: each entry of `sources` is either embedded
+ * (`sourcesContent`) or a file in the tarball. Otherwise a debugger or `--enable-source-maps`
+ * points users at TypeScript files that were never shipped.
+ */
+async function sourceMapProblems(tarball: string, files: string[]): Promise<string[]> {
+  const maps = files.filter((file) => file.endsWith('.map'))
+  if (maps.length === 0) return []
+  const shipped = new Set(files)
+  const directory = await mkdtemp(join(tmpdir(), 'conduit-maps-'))
+  try {
+    await run('tar', ['-xzf', tarball, '-C', directory, ...maps], { maxBuffer: 64 * 1024 * 1024 })
+    const problems: string[] = []
+    for (const map of maps) {
+      const parsed = JSON.parse(await readFile(join(directory, map), 'utf8')) as {
+        sources?: string[]
+        sourcesContent?: (string | null)[]
+      }
+      for (const [index, source] of (parsed.sources ?? []).entries()) {
+        const embedded = typeof parsed.sourcesContent?.[index] === 'string'
+        if (!embedded && !shipped.has(posix.join(posix.dirname(map), source))) {
+          problems.push(
+            `${map.replace(/^package\//, '')} points at ${source}, which is neither embedded nor shipped`,
+          )
+        }
+      }
+    }
+    return problems
+  } finally {
+    await rm(directory, { recursive: true, force: true })
+  }
 }
 
 async function publintProblems(tarball: string): Promise<string[]> {
