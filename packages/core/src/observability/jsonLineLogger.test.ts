@@ -96,6 +96,7 @@ describe('the default JSON line logger', () => {
     const broken = createDefaultLogger(
       {},
       {
+        level: 'trace',
         destination: {
           write: () => {
             throw new Error('disk full')
