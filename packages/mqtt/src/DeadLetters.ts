@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { DeadLetterRecord, RawMessage } from '@conduit/core/transport'
-import type { IPublishPacket } from 'mqtt'
 import type { MqttConnection } from './MqttConnection.js'
+import { RECORDED_AT, readRetained } from './retained.js'
 import type { TopicScheme } from './topics.js'
 
 export interface DeadLetterDetails {
@@ -14,8 +14,6 @@ export interface DeadLetterDetails {
 }
 
 const MAX_TOPIC_PROPERTY_LENGTH = 512
-/** How long a read waits for the broker to hand over the retained dead letters. */
-const READ_TIMEOUT_MS = 10_000
 
 /**
  * Dead letters are retained messages, one topic per message: `<prefix>/dead-letter/<group>/<id>`.
@@ -47,46 +45,14 @@ export class DeadLetters {
           // cut: a topic read from the wire must not make the record outgrow its headroom
           'conduit-topic': details.topic.slice(0, MAX_TOPIC_PROPERTY_LENGTH),
           'conduit-stub': String(record.stub),
-          'conduit-dead-lettered-at': String(Date.now()),
+          [RECORDED_AT]: String(Date.now()),
         },
       },
     })
   }
 
-  /**
-   * Reads the group's dead letters, oldest first. A fresh connection subscribes to the group's
-   * dead-letter topics and then sends itself a sentinel: the broker queues the retained
-   * messages at SUBSCRIBE time, so once the sentinel arrives every one of them has arrived.
-   */
-  async read(group: string): Promise<RawMessage[]> {
-    const reader = await this.openReader()
-    const letters: { at: number; payload: Uint8Array }[] = []
-    let timer: NodeJS.Timeout | undefined
-    try {
-      const sentinel = this.topics.sentinel(randomUUID())
-      let sentinelArrived = () => {}
-      const drained = new Promise<void>((resolve, reject) => {
-        sentinelArrived = resolve
-        timer = setTimeout(
-          () => reject(new Error(`dead letters of ${group} not read within ${READ_TIMEOUT_MS} ms`)),
-          READ_TIMEOUT_MS,
-        )
-      })
-      await reader.subscribe(sentinel, 1, () => sentinelArrived())
-      await reader.subscribe(this.topics.deadLetterFilter(group), 1, (_topic, payload, packet) => {
-        if (payload.length > 0) letters.push({ at: deadLetteredAt(packet), payload: new Uint8Array(payload) })
-      })
-      await reader.publish(sentinel, '', { qos: 1 })
-      await drained
-    } finally {
-      clearTimeout(timer)
-      await reader.close()
-    }
-    return letters.sort((a, b) => a.at - b.at).map((letter) => letter.payload)
+  /** Reads the group's dead letters, oldest first, without removing them. */
+  read(group: string): Promise<RawMessage[]> {
+    return readRetained(this.openReader, this.topics, this.topics.deadLetterFilter(group))
   }
-}
-
-function deadLetteredAt(packet: IPublishPacket): number {
-  const value = packet.properties?.userProperties?.['conduit-dead-lettered-at']
-  return Number(Array.isArray(value) ? value[0] : value) || 0
 }

@@ -2,6 +2,7 @@ import { Socket } from 'node:net'
 import { BridgeUnavailableError } from '@conduit/core'
 import type { TransportHost } from '@conduit/core/transport'
 import { connect, type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt'
+import { type PacketIdGap, PacketIdGaps } from './durable/PacketIdGaps.js'
 import { firstConnack } from './firstConnack.js'
 import type { MqttClientOptions } from './options.js'
 import { assertPublishable, bufferView } from './publishable.js'
@@ -30,6 +31,11 @@ export interface ConnectionSpec {
   unrouted?: AcknowledgedHandler
   /** first subscription identifier this connection assigns; default 1 */
   firstSubscriptionId?: number
+  /**
+   * Watches a persistent session's packet identifiers for messages the broker dropped (see
+   * PacketIdGaps); `last` is the identifier its previous owner received last, if known.
+   */
+  packetIds?: { last: number | undefined; onGap(gap: PacketIdGap): void }
   reconnect: boolean
   connectTimeout: number
   publishTimeout: number
@@ -38,6 +44,8 @@ export interface ConnectionSpec {
 }
 
 const SESSION_TAKEN_OVER = 0x8e
+/** Bound on remembered PUBACK reason codes whose publish callback has not run yet. */
+const MAX_PENDING_REASONS = 10_000
 
 /**
  * One mqtt.js client with what the bridge needs around it: MQTT 5 only, subscriptions routed by
@@ -67,6 +75,9 @@ export class MqttConnection {
   /** counts CONNACKs, so that a restore overtaken by a newer connection stops */
   private generation = 0
   private readonly readyWaiters = new Set<() => void>()
+  private readonly packetIdGaps: PacketIdGaps | undefined
+  /** non-zero PUBACK reason codes by packet id, until the publish callback reads them */
+  private readonly pubackReasons = new Map<number, number>()
 
   private constructor(private readonly spec: ConnectionSpec) {
     const properties: NonNullable<IClientOptions['properties']> = {
@@ -90,12 +101,34 @@ export class MqttConnection {
     this.client = connect(spec.url, options)
     this.subscriptions = new Subscriptions(this.client, spec.host, spec.unrouted, spec.firstSubscriptionId)
     this.client.on('message', (topic, payload, packet) => this.subscriptions.route(topic, payload, packet))
+    // mqtt.js resolves a publish answered with 0x10 (no matching subscribers) like any other and
+    // keeps the reason code to itself: read it here, before the publish callback runs.
+    this.client.on('packetreceive', (packet) => {
+      if (packet.cmd !== 'puback' || packet.messageId === undefined) return
+      // Every PUBACK overwrites: an entry left by a publish made around this class (bridge.client)
+      // must not be read by the next publish that reuses its packet id.
+      if (!packet.reasonCode) this.pubackReasons.delete(packet.messageId)
+      else if (this.pubackReasons.size < MAX_PENDING_REASONS)
+        this.pubackReasons.set(packet.messageId, packet.reasonCode)
+    })
+    const watched = spec.packetIds
+    if (watched) {
+      const gaps = new PacketIdGaps(watched.last)
+      this.packetIdGaps = gaps
+      this.client.on('packetreceive', (packet) => {
+        if (packet.cmd !== 'publish' || packet.qos === 0 || packet.messageId === undefined) return
+        const gap = gaps.observe(packet.messageId, packet.dup)
+        if (gap) watched.onGap(gap)
+      })
+    }
     this.client.on('connect', (connack) => {
       // Nagle's algorithm holds a small packet back until the previous one is acknowledged,
       // and the peer delays that acknowledgement (40 ms on Linux): a QoS 1 round trip stalls
       // on it. mqtt.js leaves it on; commands are latency-bound, so turn it off.
       if (this.client.stream instanceof Socket) this.client.stream.setNoDelay(true)
       this.sessionPresent = connack.sessionPresent
+      // A new session (or one the broker lost): the broker numbers its messages from 1 again.
+      if (!connack.sessionPresent) this.packetIdGaps?.reset(0)
       this.maximumPacketSize = connack.properties?.maximumPacketSize
       this.up = true
       const reconnected = this.offlineSince !== undefined
@@ -162,9 +195,9 @@ export class MqttConnection {
     return this.client.connected && this.restored
   }
 
-  /** false once closed or taken over: the client will not come back by itself */
+  /** false once closed or taken over, or lost with reconnecting turned off: the client will not come back by itself */
   get alive(): boolean {
-    return !this.closing
+    return !this.closing && (this.client.connected || (this.client.options.reconnectPeriod ?? 0) > 0)
   }
 
   /** Subscribes; resolves after the SUBACK. */
@@ -183,7 +216,8 @@ export class MqttConnection {
   }
 
   /**
-   * Publishes; resolves when written (QoS 0) or acknowledged by the broker (QoS 1). Refuses at
+   * Publishes; resolves when written (QoS 0) or acknowledged by the broker (QoS 1), with the
+   * PUBACK's reason code (0 success, 0x10 no matching subscribers; 0 for QoS 0). Refuses at
    * once what the broker would answer by disconnecting (a wildcard topic, a packet over its
    * Maximum Packet Size). Waits at most `publishTimeout` for the connection to be ready again,
    * then fails with a 503; so does a QoS 1 publish the broker does not acknowledge in that time,
@@ -194,11 +228,11 @@ export class MqttConnection {
     payload: Uint8Array | string,
     options: IClientPublishOptions,
     unbounded = false,
-  ): Promise<void> {
+  ): Promise<number> {
     assertPublishable(topic, payload, this.maximumPacketSize)
     if (!this.ready) await this.waitReady()
     const body = bufferView(payload)
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       const timer =
         options.qos === 1 && !unbounded
           ? setTimeout(
@@ -211,10 +245,13 @@ export class MqttConnection {
               this.spec.publishTimeout,
             )
           : undefined
-      this.client.publish(topic, body, options, (error) => {
+      this.client.publish(topic, body, options, (error, packet) => {
         if (timer) clearTimeout(timer)
+        const id = packet?.messageId
+        const reason = id === undefined ? undefined : this.pubackReasons.get(id)
+        if (id !== undefined) this.pubackReasons.delete(id)
         if (error) reject(this.unavailable(`publish failed: ${error.message}`))
-        else resolve()
+        else resolve(reason ?? 0)
       })
     })
   }

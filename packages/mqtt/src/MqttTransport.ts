@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { BridgeUnavailableError, type CommandAddress } from '@conduit/core'
+import { BridgeUnavailableError, type CommandAddress, NoHandlerError } from '@conduit/core'
 import {
   type BridgeCapabilities,
   type Delivery,
@@ -15,6 +15,7 @@ import type { MqttClient } from 'mqtt'
 import { DeadLetters } from './DeadLetters.js'
 import { DurableMember } from './durable/DurableMember.js'
 import type { DurableEnvironment } from './durable/environment.js'
+import { EventLoss, type EventLossRecord } from './EventLoss.js'
 import { type ConnectionSpec, MqttConnection } from './MqttConnection.js'
 import {
   MQTT_BRIDGE_NAME,
@@ -27,16 +28,28 @@ import { createTopicScheme, sharedFilter } from './topics.js'
 
 export { MQTT_BRIDGE_NAME } from './options.js'
 
-const NO_HANDLER_DETECTION = unsupported(
-  'MQTT gives a publisher no reliable "nobody is subscribed" answer: Mosquitto 2.0 acknowledges a publish ' +
-    'that reaches no subscriber like any other (PUBACK reason 0x10 is optional in MQTT 5), so the caller gets the timeout',
+/** Commands at QoS 0 get no PUBACK, so nothing tells the caller that no subscription matched. */
+const NO_HANDLER_AT_QOS_0 = unsupported(
+  'commands are published at QoS 0 (commandQos 0, the default), which the broker never acknowledges, so a call ' +
+    'nobody serves ends in the timeout; with commandQos: 1 the broker answers PUBACK 0x10 (no matching subscribers) ' +
+    'and the call fails at once with a 503',
 )
+/** MQTT 5 PUBACK reason: the broker accepted the message but no subscription matched it. */
+const NO_MATCHING_SUBSCRIBERS = 0x10
+const UNBOUNDED_QUEUE_WARNING =
+  'mqtt: durable subscriptions are lossless only if the broker keeps every queued event: on Mosquitto set ' +
+  '`max_queued_messages 0` (the default 1000 drops what a member more than 1000 events behind would get; keep ' +
+  'max_queued_bytes 0 and memory_limit 0, the defaults) and `persistence true` to survive a broker restart. ' +
+  'Dropped events are detected and reported (error log, conduit.messaging.lost, readEventLoss). Pass ' +
+  'brokerQueuesUnbounded: true once the broker is set up so (docs/bridges/mqtt.md)'
 const FIRST_DELIVERY: Delivery = Object.freeze({ attempt: 1 })
 const REPLIES_LOST = 'connection to the MQTT broker lost'
 
 export interface MqttTransport extends Transport {
   /** the mqtt.js client of the main connection (commands, replies, at-most-once events); undefined before connect */
   readonly client: MqttClient | undefined
+  /** what the broker dropped for the group's durable sessions (see EventLoss) */
+  readEventLoss(group: string): Promise<EventLossRecord[]>
 }
 
 /**
@@ -78,6 +91,8 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): MqttTransp
       reconnect: false,
     })
   const deadLetters = new DeadLetters(topics, mainConnection, openReader)
+  const eventLoss = new EventLoss(topics, hostOf, mainConnection, openReader)
+  let warnedAboutQueues = settings.brokerQueuesUnbounded
 
   /** What the broker accepts, from the configured limit and the CONNACK's Maximum Packet Size. */
   const maxPayloadBytes = (): number => {
@@ -104,7 +119,7 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): MqttTransp
     durable: supported,
     everyInstance: supported,
     wildcards: supported,
-    noHandlerDetection: NO_HANDLER_DETECTION,
+    noHandlerDetection: settings.commandQos === 1 ? supported : NO_HANDLER_AT_QOS_0,
     deadLetterInspection: supported,
     get maxPayloadBytes() {
       return maxPayloadBytes()
@@ -158,12 +173,17 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): MqttTransp
         messageExpiryInterval: expirySeconds,
       }
       // Unbounded: the caller's deadline already bounds the wait for the broker's acknowledgement.
-      await mainConnection().publish(
+      const reason = await mainConnection().publish(
         commandTopic(address),
         command.bytes,
         { qos: settings.commandQos, properties },
         true,
       )
+      // Mosquitto answers a QoS 1 publish that matched no subscription with 0x10: nobody serves it.
+      if (reason === NO_MATCHING_SUBSCRIBERS)
+        throw new NoHandlerError(
+          `No instance serves the command on ${MQTT_BRIDGE_NAME} (PUBACK 0x10: no matching subscribers)`,
+        )
     },
 
     async listenCommands(address, receive) {
@@ -209,9 +229,14 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): MqttTransp
     },
 
     readDeadLetters: (group) => deadLetters.read(group),
+    readEventLoss: (group) => eventLoss.read(group),
   }
 
   async function listenDurable(spec: EventListenerSpec, receive: EventReceiver): Promise<TransportListener> {
+    if (!warnedAboutQueues) {
+      warnedAboutQueues = true
+      hostOf().logger.warn({ group: spec.group, url: settings.url }, UNBOUNDED_QUEUE_WARNING)
+    }
     const member = new DurableMember(durableEnvironment(), spec, receive)
     try {
       await member.start()
@@ -238,6 +263,7 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): MqttTransp
       topics,
       host: hostOf(),
       deadLetters,
+      eventLoss,
       claimed,
       main: mainConnection,
       connectionSpec,

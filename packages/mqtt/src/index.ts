@@ -1,3 +1,4 @@
+export { type EventLossRecord, LOSS_REASON } from './EventLoss.js'
 export { MqttBridge } from './MqttBridge.js'
 export { createMqttTransport, type MqttTransport } from './MqttTransport.js'
 export {

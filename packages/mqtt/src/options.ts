@@ -49,6 +49,17 @@ export interface MqttBridgeOptions extends EventBridgeOptions {
   maxPayloadBytes?: number
   /** extra mqtt.js options (username, password, TLS, keepalive, reconnectPeriod) */
   mqtt?: MqttClientOptions
+  /**
+   * Watch each durable session's packet identifiers for events the broker dropped, and report
+   * every gap (error log, `conduit.messaging.lost`, a record `readEventLoss` returns); default
+   * true. Turn off for a broker that does not number a session's messages consecutively.
+   */
+  detectLoss?: boolean
+  /**
+   * The broker keeps every queued event (Mosquitto: `max_queued_messages 0`; see
+   * docs/bridges/mqtt.md): silences the warning the first durable subscription logs. Default false.
+   */
+  brokerQueuesUnbounded?: boolean
 }
 
 export interface ResolvedMqttOptions {
@@ -62,6 +73,8 @@ export interface ResolvedMqttOptions {
   connectTimeout: number
   maxPayloadBytes: number
   mqtt: MqttClientOptions
+  detectLoss: boolean
+  brokerQueuesUnbounded: boolean
 }
 
 function invalidOption(message: string): ConduitError {
@@ -94,6 +107,8 @@ export function resolveMqttOptions(options: MqttBridgeOptions): ResolvedMqttOpti
     connectTimeout: options.connectTimeout ?? 10_000,
     maxPayloadBytes: options.maxPayloadBytes ?? MQTT_MAX_PACKET_BYTES - PACKET_OVERHEAD_BYTES,
     mqtt,
+    detectLoss: options.detectLoss ?? true,
+    brokerQueuesUnbounded: options.brokerQueuesUnbounded ?? false,
   }
   if (/[+#/\s]/.test(resolved.clientIdBase) || resolved.clientIdBase.length === 0) {
     throw invalidOption(

@@ -42,5 +42,7 @@ export function replyRoute(
   }
   const qos: 0 | 1 = packet.qos === 0 ? 0 : 1
   const options = { qos, properties: correlationData === undefined ? {} : { correlationData } }
-  return (response) => connection().publish(responseTopic, response.bytes, options)
+  return async (response) => {
+    await connection().publish(responseTopic, response.bytes, options)
+  }
 }

@@ -9,6 +9,7 @@ import { type CommandAddress, ConduitError } from '@conduit/core'
  *   <prefix>/event/<event>/<name>/<segments>          events ('.' in the event name becomes '/')
  *   <prefix>/dead-letter/<group>/<messageId>          dead letters (retained)
  *   <prefix>/durable/<group>/orphan/<clientId>        sessions of stopped durable members (retained)
+ *   <prefix>/durable/<group>/loss/<uuid>              events the broker dropped for a durable session (retained)
  *   <prefix>/sentinel/<uuid>                          markers a connection sends itself ("queue drained")
  */
 export interface TopicScheme {
@@ -26,6 +27,8 @@ export interface TopicScheme {
   deadLetterFilter(group: string): string
   orphan(group: string, clientId: string): string
   orphanFilter(group: string): string
+  loss(group: string, recordId: string): string
+  lossFilter(group: string): string
   sentinel(id: string): string
 }
 
@@ -159,6 +162,11 @@ export function createTopicScheme(prefix: string): TopicScheme {
       return `${prefix}/durable/${group(name)}/orphan/${clientId}`
     },
     orphanFilter: (name) => `${prefix}/durable/${group(name)}/orphan/+`,
+    loss: (name, recordId) => {
+      assertTopicLevel('record id', recordId)
+      return `${prefix}/durable/${group(name)}/loss/${recordId}`
+    },
+    lossFilter: (name) => `${prefix}/durable/${group(name)}/loss/+`,
     sentinel: (id) => `${prefix}/sentinel/${id}`,
   }
 }

@@ -12,7 +12,7 @@ beforeAll(async () => {
 }, 20_000)
 afterAll(async () => {
   await world.close()
-  await broker.kill()
+  await broker.stop()
 }, 20_000)
 
 describe('a broker with a smaller packet limit', { timeout: 20_000 }, () => {

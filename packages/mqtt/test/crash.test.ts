@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ledgerService, orderPlaced, type Seen } from './fixtures.js'
+import { lossReports, recordLogs } from './support/observed.js'
 import { BROKER_URL, MqttWorld } from './support.js'
 
 let world: MqttWorld
@@ -38,12 +39,15 @@ describe('a durable member that crashes', { timeout: 30_000 }, () => {
     worker.kill('SIGKILL') // no DISCONNECT: the broker notices the dead socket and fires the will
 
     const seen: Seen[] = []
-    await world.run(ledgerService('survivor', seen), await world.bridge())
+    const logs = recordLogs()
+    await world.run(ledgerService('survivor', seen), await world.bridge({ logger: logs.logger }))
     await expect
       .poll(() => seen.map(({ orderId, attempt }) => ({ orderId, attempt })), { timeout: 15_000 })
       .toEqual([
         { orderId: 7, attempt: 2 },
         { orderId: 8, attempt: 1 },
       ])
+    // The adopter counts packet identifiers from the redelivered 7: nothing was dropped.
+    expect(lossReports(logs)).toEqual([])
   })
 })

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,12 +34,14 @@ async function accepting(port: number): Promise<boolean> {
 export class PrivateMosquitto {
   private process: ChildProcess | undefined
   private readonly config: string
+  private readonly directory: string
 
   private constructor(
     readonly port: number,
     extraConfig: string[],
   ) {
     const directory = mkdtempSync(join(tmpdir(), 'conduit-mosquitto-'))
+    this.directory = directory
     this.config = join(directory, 'mosquitto.conf')
     const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', ...extraConfig]
     writeFileSync(this.config, `${lines.join('\n')}\n`)
@@ -74,5 +76,11 @@ export class PrivateMosquitto {
       child.once('exit', () => resolve())
       child.kill('SIGKILL')
     })
+  }
+
+  /** Kills it and removes its temporary directory. */
+  async stop(): Promise<void> {
+    await this.kill()
+    rmSync(this.directory, { recursive: true, force: true })
   }
 }

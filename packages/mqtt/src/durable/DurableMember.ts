@@ -9,6 +9,7 @@ import {
   encodeMarker,
   type OrphanMarker,
   orphanWill,
+  watchPacketIds,
 } from './environment.js'
 import { OrphanAdopter } from './OrphanAdopter.js'
 
@@ -94,6 +95,8 @@ export class DurableMember implements TransportListener {
       sessionExpiry: this.env.settings.sessionExpiry,
       receiveMaximum: 1,
       reconnect: true,
+      // A new session: the broker numbers its messages from 1 (set at the CONNACK).
+      ...watchPacketIds(this.env, this.spec.group, clientId, undefined),
       ...(this.spec.everyInstance ? {} : { will: orphanWill(this.env, this.spec.group, marker) }),
     })
     connection.onTakenOver = () => this.replaceSession(clientId)

@@ -7,6 +7,7 @@ import {
   decodeMarker,
   type OrphanMarker,
   orphanWill,
+  watchPacketIds,
 } from './environment.js'
 
 /** Spreads adopters of one marker apart, so that usually one of them connects first and alone. */
@@ -86,6 +87,9 @@ export class OrphanAdopter {
       // theirs from 1): this connection's own start far above, so the two never meet.
       unrouted: (topic, payload, packet) => this.delivery.deliver(topic, payload, packet),
       firstSubscriptionId: ADOPTER_SUBSCRIPTION_IDS,
+      // Counted from the first message: the owner's last identifier is not a safe baseline, since
+      // a racing adopter may have taken messages since (it would show as a false gap).
+      ...watchPacketIds(this.env, this.group, marker.clientId, undefined),
     })
     const interrupted = new Promise<'interrupted'>((resolve) => {
       this.interrupt = () => resolve('interrupted')

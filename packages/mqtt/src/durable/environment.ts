@@ -1,9 +1,11 @@
 import type { TransportHost } from '@conduit/core/transport'
 import type { IClientOptions } from 'mqtt'
 import type { DeadLetters } from '../DeadLetters.js'
+import type { EventLoss } from '../EventLoss.js'
 import type { ConnectionSpec, MqttConnection } from '../MqttConnection.js'
 import type { ResolvedMqttOptions } from '../options.js'
 import type { TopicScheme } from '../topics.js'
+import type { PacketIdGap } from './PacketIdGaps.js'
 
 /** What durable members and adopters of one transport share. */
 export interface DurableEnvironment {
@@ -11,6 +13,7 @@ export interface DurableEnvironment {
   readonly topics: TopicScheme
   readonly host: TransportHost
   readonly deadLetters: DeadLetters
+  readonly eventLoss: EventLoss
   /**
    * Client ids this transport holds (its members and the sessions it is adopting): its
    * adopters skip their markers, so the transport never takes over its own sessions.
@@ -72,4 +75,15 @@ export function orphanWill(
 
 export async function clearMarker(env: DurableEnvironment, group: string, clientId: string): Promise<void> {
   await env.main().publish(env.topics.orphan(group, clientId), '', { qos: 1, retain: true })
+}
+
+/** What a durable session's connection watches for dropped events (nothing with detectLoss off). */
+export function watchPacketIds(
+  env: DurableEnvironment,
+  group: string,
+  clientId: string,
+  last: number | undefined,
+): { packetIds?: { last: number | undefined; onGap(gap: PacketIdGap): void } } {
+  if (!env.settings.detectLoss) return {}
+  return { packetIds: { last, onGap: (gap) => env.eventLoss.report(group, clientId, gap) } }
 }
