@@ -5,7 +5,10 @@ export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672'
 export interface ReconnectBackoff {
   /** first delay after a connection loss; default 100 ms */
   initialMs?: number
-  /** the delay doubles per failed attempt up to this; default 5 s */
+  /**
+   * the delay doubles per failed attempt up to this; default 1 s, so a bridge is ready again
+   * within about a second of the broker's return however long the outage was
+   */
   maxMs?: number
 }
 
@@ -69,7 +72,7 @@ export function resolveAmqpOptions(options: AmqpBridgeOptions): ResolvedAmqpOpti
     prefix,
     prefetch,
     reconnectInitialMs: options.reconnect?.initialMs ?? 100,
-    reconnectMaxMs: options.reconnect?.maxMs ?? 5_000,
+    reconnectMaxMs: options.reconnect?.maxMs ?? 1_000,
     heartbeatSeconds: options.heartbeatSeconds ?? 10,
     maxPayloadBytes: options.maxPayloadBytes ?? 16 * 1024 * 1024,
     everyInstanceQueueExpiryMs: options.everyInstanceQueueExpiryMs ?? 10 * 60_000,

@@ -1,6 +1,13 @@
-import { runBridgeConformance } from '@conduit/bridge-conformance'
+import { fileURLToPath } from 'node:url'
+import { PrivateRabbitNode, runBridgeConformance, StallableRelay } from '@conduit/bridge-conformance'
 import { AmqpBridge, AmqpTopology, DEFAULT_AMQP_URL } from '../src/index.js'
-import { deleteDeclaredTopology, publishRaw, uniquePrefix } from '../src/testing.js'
+import {
+  connectAmqp,
+  deleteDeclaredTopology,
+  publishRaw,
+  uniquePrefix,
+  withBrokerChannel,
+} from '../src/testing.js'
 import { TcpProxy } from './support/TcpProxy.js'
 
 const url = process.env.CONDUIT_AMQP_URL ?? DEFAULT_AMQP_URL
@@ -17,19 +24,63 @@ const NOBODY_LISTENS = 'amq.rabbitmq.reply-to.g1h2AA5yZXBseUAxAAAAAQAAAAAAAAAAAA
 // one bridge's connection like a network fault, without touching the shared broker.
 runBridgeConformance({
   name: 'amqp',
+  // A private RabbitMQ node (own node name, ports, mnesia) the broker-fault group kills and restarts.
+  brokerFaults: PrivateRabbitNode.unavailable()
+    ? { notApplicable: `no private RabbitMQ node can run here: ${PrivateRabbitNode.unavailable()}` }
+    : {
+        startBroker: () => PrivateRabbitNode.start(),
+        bridgeModule: {
+          path: fileURLToPath(new URL('../src/index.ts', import.meta.url)),
+          exportName: 'AmqpBridge',
+        },
+        bridgeOptions: (brokerUrl, prefix) => ({ url: brokerUrl, prefix }),
+        givingUp: {
+          notApplicable:
+            'the AMQP bridge reconnects forever with capped backoff (reconnect.maxMs); it has no give-up state to report',
+        },
+        defaultQueueLimit: {
+          events: 1_000,
+          source:
+            'RabbitMQ sets no queue length limit by default (x-max-length unset): 1000, as on the other brokers',
+        },
+        emitWaitBoundMs: 5_000,
+      },
   async createNamespace() {
     const prefix = uniquePrefix('conformance')
     const topology = new AmqpTopology(prefix)
     const relay = await TcpProxy.start(url)
+    // In front of the cutting relay, one that can stall traffic (publisher confirms included).
+    const stallable = await StallableRelay.start('127.0.0.1', Number(new URL(relay.url).port))
+    const bridgeUrl = stallable.urlFor(relay.url)
     const bridges: AmqpBridge[] = []
+    const track = (bridge: AmqpBridge) => {
+      bridges.push(bridge)
+      return bridge
+    }
     return {
-      createBridge(options) {
-        const bridge = new AmqpBridge({ ...options, url: relay.url, prefix })
-        bridges.push(bridge)
-        return bridge
-      },
+      createBridge: (options) => track(new AmqpBridge({ ...options, url: bridgeUrl, prefix })),
       injectRawCommand: (address, bytes, replyTo) =>
         publishRaw('', topology.commandQueue(address), bytes, replyTo === undefined ? {} : { replyTo }, url),
+      // Plain amqplib asks through direct reply-to, as a foreign caller would, and keeps the reply's bytes.
+      captureReply: (address, bytes, timeoutMs) =>
+        withBrokerChannel(url, async (channel) => {
+          const directReplyTo = 'amq.rabbitmq.reply-to'
+          let arrived: (bytes: Uint8Array) => void = () => undefined
+          const reply = new Promise<Uint8Array>((resolve, reject) => {
+            arrived = resolve
+            setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs).unref()
+          })
+          // RabbitMQ takes a publish naming direct reply-to only from a channel that consumes it.
+          await channel.consume(
+            directReplyTo,
+            (message) => message && arrived(new Uint8Array(message.content)),
+            {
+              noAck: true,
+            },
+          )
+          channel.publish('', topology.commandQueue(address), Buffer.from(bytes), { replyTo: directReplyTo })
+          return reply
+        }),
       replyAddresses: {
         valid: NOBODY_LISTENS,
         hostile: [
@@ -50,7 +101,40 @@ runBridgeConformance({
       },
       injectRawEvent: (eventName, bytes) =>
         publishRaw(topology.eventsExchange, eventName, bytes, { persistent: true }, url),
+      // The group's dead-letter queue, read with plain amqplib: fetched unacked, so closing the
+      // connection puts every message back.
+      async readRawDeadLetters(group) {
+        const model = await connectAmqp(url)
+        model.on('error', () => undefined)
+        try {
+          const channel = await model.createChannel()
+          channel.on('error', () => undefined)
+          const queue = topology.deadLetterQueue(group)
+          if (
+            !(await channel.checkQueue(queue).then(
+              () => true,
+              () => false,
+            ))
+          )
+            return []
+          const letters: Uint8Array[] = []
+          for (
+            let message = await channel.get(queue);
+            message !== false;
+            message = await channel.get(queue)
+          ) {
+            letters.push(message.content)
+          }
+          return letters
+        } finally {
+          await model.close().catch(() => undefined)
+        }
+      },
+      stallBroker: async () => stallable.stall(),
+      createBridgeWithPayloadLimit: (options, maxPayloadBytes) =>
+        track(new AmqpBridge({ ...options, url: bridgeUrl, prefix, maxPayloadBytes })),
       async cleanup() {
+        await stallable.close()
         await relay.close()
         await deleteDeclaredTopology(
           bridges.map((bridge) => bridge.declaredTopology),

@@ -1,3 +1,7 @@
-export type { ConformanceHarness, ConformanceNamespace } from './harness.js'
+export type { BrokerFaultHarness, BrokerStall, ConformanceHarness, ConformanceNamespace } from './harness.js'
+export { withBootLock } from './privateBrokers/bootLock.js'
+export { PrivateMosquitto, PrivateNatsServer, PrivateRabbitNode } from './privateBrokers/brokers.js'
+export { PrivateBroker } from './privateBrokers/PrivateBroker.js'
+export { StallableRelay } from './relay.js'
 export { type ConformanceOptions, runBridgeConformance } from './runBridgeConformance.js'
 export { ConformanceWorld, type LogEntry, TEST_RETRY_BACKOFF } from './world.js'

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { runBridgeConformance } from '@conduit/bridge-conformance'
-import { DAPR_DEFAULT_MAX_BODY_BYTES, DaprBridge, eventTopic } from '../src/index.js'
+import { DAPR_DEFAULT_MAX_BODY_BYTES, DaprBridge, deadLetterTopic, eventTopic } from '../src/index.js'
 import { commandMethod } from '../src/routes.js'
 import { DaprEmulator } from './emulator/index.js'
 
@@ -15,6 +15,11 @@ const DAPR_STAMP_ROOM = 1024
 
 runBridgeConformance({
   name: 'dapr (through the test emulator)',
+  brokerFaults: {
+    notApplicable:
+      'the bridge talks to a sidecar, and here the sidecar is the test emulator, not a real Dapr runtime: ' +
+      "killing the emulator's broker would measure the emulator's retry policy, not Dapr's or the bridge's",
+  },
   async createNamespace() {
     const id = randomUUID().slice(0, 8)
     const topicPrefix = `cf${id}.`
@@ -69,6 +74,17 @@ runBridgeConformance({
         })
         await response.arrayBuffer()
       },
+      // The reply to an invocation is its HTTP response: its body is the reply's bytes on the wire.
+      async captureReply(address, bytes, timeoutMs) {
+        const appId = appIdOf(address.service, address.version)
+        const response = await fetch(`${daprApi}/invoke/${appId}/method/${commandMethod(address)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: bytes,
+          signal: AbortSignal.timeout(timeoutMs),
+        })
+        return new Uint8Array(await response.arrayBuffer())
+      },
       replyAddresses: {
         notApplicable:
           'Dapr service invocation is one synchronous HTTP request through the sidecars: the reply is its ' +
@@ -83,6 +99,19 @@ runBridgeConformance({
       },
       async injectRawEvent(eventName, bytes) {
         await emulator.injectIntoBroker('pubsub', eventTopic(topicPrefix, eventName), bytes)
+      },
+      // The dead-letter topic read back from the broker behind the pub/sub component, as stored
+      // (a CloudEvent: Dapr wraps whatever is published).
+      readRawDeadLetters: (group) => emulator.readTopic('pubsub', deadLetterTopic(topicPrefix, group)),
+      // The bridge's sidecar stops getting the broker's confirmation: publish requests wait unanswered.
+      async stallBroker(bridge) {
+        const owner = slots.find(({ slot }) => slot.bridge === bridge)
+        if (!owner) throw new Error('stallBroker: this bridge was not created by this namespace')
+        return owner.sidecar.holdPublishes()
+      },
+      createBridgeWithPayloadLimit: {
+        notApplicable:
+          "the emulated pub/sub component stores messages on the shared NATS server, whose max_payload is 1 MiB, so a Dapr bridge here carries less than 1 MiB (Dapr's own body limit is 4 MiB)",
       },
       async cleanup() {
         if (process.env.DAPR_EMULATOR_LOG) console.info(emulator.logs.slice(0, 20).join('\n'))

@@ -297,6 +297,11 @@ export class MqttConnection {
     })
   }
 
+  /** The 503 for work refused because the connection is not ready now. */
+  unavailableNow(reason: string): BridgeUnavailableError {
+    return this.unavailable(reason)
+  }
+
   private unavailable(reason: string): BridgeUnavailableError {
     return new BridgeUnavailableError(`mqtt (${this.spec.url}): ${reason}`)
   }

@@ -163,6 +163,10 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): MqttTransp
     isHealthy: () => main?.alive ?? false,
 
     async sendCommand(address, command) {
+      // A call fails fast while the broker is gone (the caller may retry elsewhere); only events
+      // wait out a short outage, bounded by publishTimeout.
+      const connection = mainConnection()
+      if (!connection.ready) throw connection.unavailableNow('not connected: the command was not sent')
       const { deadline, id } = command.envelope
       // Expired commands are dropped by the broker instead of delivered (MQTT 5 Message Expiry).
       const expirySeconds = Math.max(1, Math.ceil(((deadline ?? Date.now()) - Date.now()) / 1_000))
@@ -173,7 +177,7 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): MqttTransp
         messageExpiryInterval: expirySeconds,
       }
       // Unbounded: the caller's deadline already bounds the wait for the broker's acknowledgement.
-      const reason = await mainConnection().publish(
+      const reason = await connection.publish(
         commandTopic(address),
         command.bytes,
         { qos: settings.commandQos, properties },

@@ -1,4 +1,6 @@
-import { runBridgeConformance } from '@conduit/bridge-conformance'
+import { randomUUID } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { PrivateNatsServer, runBridgeConformance, StallableRelay } from '@conduit/bridge-conformance'
 import { jetstream } from '@nats-io/jetstream'
 import { NatsBridge, NatsSubjects } from '../src/index.js'
 import { NATS_URL, NatsAdmin, uniquePrefix } from './support.js'
@@ -6,20 +8,48 @@ import { NATS_URL, NatsAdmin, uniquePrefix } from './support.js'
 // Each test gets its own prefix, so its subjects, queue groups, streams and consumers are its own.
 runBridgeConformance({
   name: 'nats',
+  // A private nats-server (JetStream, own store) the broker-fault group kills and restarts.
+  brokerFaults: {
+    startBroker: () => PrivateNatsServer.start(),
+    bridgeModule: {
+      path: fileURLToPath(new URL('../src/index.ts', import.meta.url)),
+      exportName: 'NatsBridge',
+    },
+    // a short ack wait: a killed consumer's events come back after 2 s instead of the default 10 s
+    bridgeOptions: (servers, prefix) => ({ servers, prefix, durable: { ackWaitMs: 2_000 } }),
+    givingUp: { connection: { maxReconnectAttempts: 2, reconnectTimeWait: 200 } },
+    defaultQueueLimit: {
+      events: 1_000,
+      source: "a JetStream consumer's max_ack_pending (1000 by default, and the bridge's default)",
+    },
+    emitWaitBoundMs: 5_000, // durable.publishTimeoutMs, default 5000
+  },
   async createNamespace() {
     const prefix = uniquePrefix('cf')
     const subjects = new NatsSubjects(prefix)
+    // Bridges connect through a relay, so that a test can stall their traffic to the server.
+    const server = new URL(NATS_URL)
+    const relay = await StallableRelay.start(server.hostname, Number(server.port || 4222))
     let admin: NatsAdmin | undefined
     const connectAdmin = async () => {
       admin ??= await NatsAdmin.connect()
       return admin
     }
     return {
-      createBridge: (options) => new NatsBridge({ ...options, servers: NATS_URL, prefix }),
+      createBridge: (options) => new NatsBridge({ ...options, servers: relay.urlFor(NATS_URL), prefix }),
       async injectRawCommand(address, bytes, replyTo) {
         const { nc } = await connectAdmin()
         nc.publish(subjects.command(address), bytes, replyTo === undefined ? undefined : { reply: replyTo })
         await nc.flush()
+      },
+      // A plain NATS client asks, with a reply subject of the bridge's reply shape it listens on.
+      async captureReply(address, bytes, timeoutMs) {
+        const { nc } = await connectAdmin()
+        const replyTo = `${subjects.replyInbox(`raw-capture-${randomUUID().slice(0, 8)}`)}.call-1`
+        const subscription = nc.subscribe(replyTo, { max: 1, timeout: timeoutMs })
+        nc.publish(subjects.command(address), bytes, { reply: replyTo })
+        for await (const reply of subscription) return reply.data
+        throw new Error(`no reply on ${replyTo}`)
       },
       replyAddresses: {
         // the shape of a bridge's reply subject, for an instance that does not exist
@@ -49,7 +79,29 @@ runBridgeConformance({
           await nc.flush()
         }
       },
+      // The dead-letter stream, read by subject with a plain JetStream client.
+      async readRawDeadLetters(group) {
+        const { jsm } = await connectAdmin()
+        const letters: Uint8Array[] = []
+        if (!(await (await connectAdmin()).streamExists(subjects.deadLetterStream))) return letters
+        for (let seq = 1; ; ) {
+          const stored = await jsm.direct.getMessage(subjects.deadLetterStream, {
+            seq,
+            next_by_subj: subjects.deadLetter(group),
+          })
+          if (stored === null) return letters
+          letters.push(stored.data)
+          seq = stored.seq + 1
+        }
+      },
+      stallBroker: async () => relay.stall(),
+      createBridgeWithPayloadLimit: {
+        notApplicable:
+          "the NATS bridge carries what the server's max_payload allows (1 MiB, the default, on the shared " +
+          'server), and the suite never reconfigures the shared broker',
+      },
       async cleanup() {
+        await relay.close()
         if (!admin) admin = await NatsAdmin.connect()
         await admin.deleteNamespace(prefix)
         await admin.close()

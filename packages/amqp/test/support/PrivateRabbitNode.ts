@@ -4,6 +4,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { withBootLock } from '@conduit/bridge-conformance'
 import { connect } from 'amqplib'
 
 const run = promisify(execFile)
@@ -64,8 +65,15 @@ export class PrivateRabbitNode {
     }
   }
 
-  /** Boots the node and resolves once it accepts AMQP connections (bounded by `timeoutMs`). */
-  async start(timeoutMs = 60_000): Promise<void> {
+  /**
+   * Boots the node and resolves once it accepts AMQP connections (bounded by `timeoutMs`); one
+   * RabbitMQ boot at a time on this machine, as the conformance suite's private nodes boot too.
+   */
+  start(timeoutMs = 60_000): Promise<void> {
+    return withBootLock('rabbitmq', () => this.boot(timeoutMs))
+  }
+
+  private async boot(timeoutMs: number): Promise<void> {
     const child = spawn(RABBITMQ_SERVER, [], { env: this.environment, stdio: 'ignore', cwd: this.directory })
     this.process = child
     const exited = new Promise<never>((_, reject) =>

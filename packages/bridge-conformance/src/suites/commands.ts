@@ -2,6 +2,7 @@ import { BridgeUnavailableError, isConduitError } from '@conduit/core'
 import { expect } from 'vitest'
 import * as d from '../fixtures/definitions.js'
 import { calcService } from '../fixtures/services.js'
+import { bytesOf, commandEnvelope } from '../fixtures/wire.js'
 
 import type { WorldTest } from './types.js'
 
@@ -86,6 +87,16 @@ export function commandTests(test: WorldTest): void {
     expect(world.logged(/unhandled error/).some((entry) => entry.correlationId === 'corr-500-test')).toBe(
       true,
     )
+    // The caller rebuilds an INTERNAL error from status and code alone, so what it shows proves
+    // nothing about the wire: read the reply's bytes as a raw client of the broker received them.
+    const address = { service: d.calcV1.name, version: d.calcV1.version, command: d.fail.name }
+    const command = commandEnvelope(address, { mode: 'unhandled' }, { correlationId: 'corr-500-wire' })
+    const wire = new TextDecoder().decode(
+      await world.namespace.captureReply(address, bytesOf(command), 10_000),
+    )
+    expect(wire).toContain('"INTERNAL"')
+    expect(wire).toContain('corr-500-wire')
+    expect(wire).not.toMatch(/secret internal detail|db\.js|\bat \S+ \(|Error:/)
   })
 
   test('timeout: the caller gets a 504, the handler sees its signal abort, the pending entry is freed', async (world) => {
@@ -172,6 +183,11 @@ export function commandTests(test: WorldTest): void {
       expect(sum).toBe(caller === 'first' ? i : i + 10_000)
     }
     expect(first.pendingInvocations + second.pendingInvocations).toBe(0)
+    // Every transport hands each reply it receives to the engine, which logs (debug) one that
+    // matches no call of its own: a reply delivered to both callers would show up here.
+    // One more call each: its reply comes after any stray copy of an earlier one.
+    await Promise.all([first.invoke(d.add, { a: 1, b: 1 }), second.invoke(d.add, { a: 2, b: 2 })])
+    expect(world.logged(/dropped reply nobody waits for/)).toEqual([])
   })
 }
 

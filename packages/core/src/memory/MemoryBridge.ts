@@ -63,7 +63,8 @@ export function createMemoryTransport(broker: MemoryBroker): Transport {
     },
     async listenEvents(spec, receive) {
       const remove = broker.addEventReceiver(spec, receive)
-      return { pause: async () => remove(), close: async () => undefined }
+      // close() comes after the drain: what is still unsettled then goes to another instance.
+      return { pause: async () => remove(), close: async () => broker.releaseUnsettled(receive) }
     },
     async readDeadLetters(group) {
       return broker.readDeadLetters(group)

@@ -24,6 +24,14 @@ interface PendingEvent {
   attempt: number
 }
 
+/** A durable event handed to a receiver and not yet settled by it. */
+interface Unsettled {
+  readonly group: ConsumerGroup
+  readonly pending: PendingEvent
+  /** its receiver left before settling it, so it went to another one; a late outcome is ignored */
+  handedOver: boolean
+}
+
 interface ConsumerGroup {
   readonly spec: EventListenerSpec
   readonly matches: (eventName: string) => boolean
@@ -46,6 +54,7 @@ export class MemoryBroker {
   private readonly groups = new Map<string, ConsumerGroup>()
   private readonly groupsByEvent = new Map<string, ConsumerGroup[]>()
   private readonly retryTimers = new Set<NodeJS.Timeout>()
+  private readonly unsettled = new Map<EventReceiver, Set<Unsettled>>()
 
   addReplyRoute(instanceId: string, receive: (raw: RawMessage) => void): void {
     this.replyRoutes.set(instanceId, receive)
@@ -136,6 +145,19 @@ export class MemoryBroker {
     this.sendCommand(address, raw as RawMessage, replyTo)
   }
 
+  /**
+   * `receiver` is gone for good (its bridge disconnected): the durable events it has not settled
+   * go to the group again, as a broker redelivers what a closed connection left unacked.
+   */
+  releaseUnsettled(receiver: EventReceiver): void {
+    const held = this.unsettled.get(receiver)
+    this.unsettled.delete(receiver)
+    for (const delivery of held ?? []) {
+      delivery.handedOver = true
+      this.deliver(delivery.group, { raw: delivery.pending.raw, attempt: delivery.pending.attempt + 1 })
+    }
+  }
+
   /** Test hook: puts arbitrary data where subscriptions to `eventName` listen. */
   injectRawEvent(eventName: string, raw: unknown): void {
     this.publishEvent(eventName, raw as RawMessage)
@@ -162,8 +184,18 @@ export class MemoryBroker {
       return
     }
     const receiver = group.receivers[group.next++ % group.receivers.length]!
+    const delivery: Unsettled | undefined =
+      group.spec.delivery === 'durable' ? { group, pending, handedOver: false } : undefined
+    if (delivery) {
+      const held = this.unsettled.get(receiver) ?? new Set<Unsettled>()
+      this.unsettled.set(receiver, held.add(delivery))
+    }
     RESOLVED.then(async () => {
       const outcome = await receiver(pending.raw, { attempt: pending.attempt })
+      if (delivery) {
+        if (delivery.handedOver) return
+        this.unsettled.get(receiver)?.delete(delivery)
+      }
       if (outcome.action === 'retry') {
         const timer = setTimeout(() => {
           this.retryTimers.delete(timer)

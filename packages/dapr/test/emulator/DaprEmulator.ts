@@ -78,6 +78,11 @@ export class DaprEmulator implements EmulatorContext {
     await this.broker.publish(pubsubName, topic, bytes)
   }
 
+  /** Reads a topic back from the broker, as stored (Dapr's API has no read; this is the broker's). */
+  readTopic(pubsubName: string, topic: string): Promise<Uint8Array[]> {
+    return this.broker.readTopic(pubsubName, topic)
+  }
+
   log(message: string): void {
     this.logs.push(message)
   }

@@ -52,6 +52,7 @@ export class EmulatedSidecar {
   private readonly server: Server
   private readonly consumers: ConsumerMessages[] = []
   private readonly stopped = new AbortController()
+  private publishHold: { held: number; released: Promise<void> } | undefined
 
   constructor(
     private readonly context: EmulatorContext,
@@ -101,6 +102,23 @@ export class EmulatedSidecar {
     this.server.closeAllConnections()
     const pools = [...Object.values(this.agent.sockets), ...Object.values(this.agent.freeSockets)]
     for (const socket of pools.flat()) socket?.destroy()
+  }
+
+  /**
+   * A fault for tests: the broker stops confirming. Publish requests are read (their bytes counted
+   * in `held`) but neither stored nor answered until `release()`, as when the broker's ack is late.
+   */
+  holdPublishes(): { held(): number; release(): Promise<void> } {
+    let release = () => {}
+    const hold = { held: 0, released: new Promise<void>((resolve) => (release = resolve)) }
+    this.publishHold = hold
+    return {
+      held: () => hold.held,
+      release: async () => {
+        if (this.publishHold === hold) this.publishHold = undefined
+        release()
+      },
+    }
   }
 
   private async appPortOpen(): Promise<boolean> {
@@ -187,6 +205,11 @@ export class EmulatedSidecar {
 
   private async publish(request: IncomingMessage, response: ServerResponse, pubsub?: string, topic?: string) {
     const body = await readBody(request, this.context.maxBodyBytes)
+    const hold = this.publishHold
+    if (hold) {
+      hold.held += body.byteLength
+      await hold.released
+    }
     if (!pubsub || !topic)
       return sendDaprError(response, 404, 'ERR_TOPIC_EMPTY', 'pubsub name or topic is empty')
     const pubsubName = decodeURIComponent(pubsub)

@@ -43,6 +43,7 @@ export class JetStreamBroker {
       retention: RetentionPolicy.Limits,
       storage: StorageType.Memory,
       max_age: nanos(15 * 60_000),
+      allow_direct: true, // lets a test read a topic back (readTopic)
     })
     return new JetStreamBroker(nc, jetstream(nc), jsm, stream, subjectRoot)
   }
@@ -59,6 +60,18 @@ export class JetStreamBroker {
 
   async publish(pubsubName: string, topic: string, data: Uint8Array): Promise<void> {
     await this.js.publish(this.subjectOf(pubsubName, topic), data)
+  }
+
+  /** What a topic holds, oldest first, as stored (a test reading the broker with a raw client). */
+  async readTopic(pubsubName: string, topic: string): Promise<Uint8Array[]> {
+    const subject = this.subjectOf(pubsubName, topic)
+    const messages: Uint8Array[] = []
+    for (let seq = 1; ; ) {
+      const stored = await this.jsm.direct.getMessage(this.stream, { seq, next_by_subj: subject })
+      if (stored === null) return messages
+      messages.push(stored.data)
+      seq = stored.seq + 1
+    }
   }
 
   /** Joins (creating it on first use) the durable consumer of `appId` on a topic. */
