@@ -54,8 +54,9 @@ export function deadlineTests(test: WorldTest): void {
     await world.run(timingService(world.probe, 'A'), await world.bridge())
     const client = await world.bridge()
     for (const tag of ['first', 'second', 'third']) {
-      const error = await rejection(client.invoke(awaitAbort, { tag }, { timeout: 300 }))
-      expect(error.code).toBe('TIMEOUT')
+      // The handler answers as soon as its signal fires, so its reply races the caller's own
+      // timer for the same deadline (in memory it can win): only the signal's timing is the rule.
+      await client.invoke(awaitAbort, { tag }, { timeout: 300 }).catch(() => undefined)
     }
     const late = () => world.probe.of('awaitAbort').map((call) => (call.input as { lateMs: number }).lateMs)
     await expect.poll(() => late().length, { timeout: 2_000, interval: 10 }).toBe(3)
