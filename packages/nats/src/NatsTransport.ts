@@ -30,8 +30,13 @@ import { NatsSubjects } from './subjects.js'
 /** NATS' default max_payload, used until the server tells its own */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024
 const RECREATE_AFTER_DELETE_MS = 1000
-/** how long a reconnected bridge waits for JetStream re-declarations before it reports ready */
-const REDECLARE_WAIT_MS = 5000
+/**
+ * How long a reconnected bridge waits for JetStream re-declarations before it reports ready. A
+ * server restarting with a large store can take seconds to serve JetStream again; commands and
+ * at-most-once events should not wait that long (ready within 2 s of the server's return is a
+ * conformance rule), and the re-declarations carry on in the background.
+ */
+const REDECLARE_WAIT_MS = 1000
 
 /** The NATS transport, plus the live connection for stores and tools that want to share it. */
 export interface NatsTransport extends Transport {
@@ -131,13 +136,15 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
         state.host.repliesLost('connection to NATS lost')
       } else if (status.type === 'reconnect') {
         const current = ++generation
+        // Ready once the re-declarations settled (bounded), even if one failed: it is reported,
+        // and a bridge that stayed "not ready" on a live connection would refuse every call.
         redeclare(state)
+          .catch((error) => state.host.reportFailure('re-declare after a reconnect', error))
           .then(() => {
             if (current !== generation || live !== state || state.nc.isClosed()) return
             connected = true
             state.host.logger.info({ server: status.server }, 'reconnected to NATS')
           })
-          .catch((error) => state.host.reportFailure('re-declare after a reconnect', error))
       }
     }
   }
