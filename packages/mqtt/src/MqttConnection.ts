@@ -33,9 +33,9 @@ export interface ConnectionSpec {
   firstSubscriptionId?: number
   /**
    * Watches a persistent session's packet identifiers for messages the broker dropped (see
-   * PacketIdGaps); `last` is the identifier its previous owner received last, if known.
+   * PacketIdGaps), counting from the first message this connection receives.
    */
-  packetIds?: { last: number | undefined; onGap(gap: PacketIdGap): void }
+  packetIds?: { onGap(gap: PacketIdGap): void }
   reconnect: boolean
   connectTimeout: number
   publishTimeout: number
@@ -113,7 +113,7 @@ export class MqttConnection {
     })
     const watched = spec.packetIds
     if (watched) {
-      const gaps = new PacketIdGaps(watched.last)
+      const gaps = new PacketIdGaps()
       this.packetIdGaps = gaps
       this.client.on('packetreceive', (packet) => {
         if (packet.cmd !== 'publish' || packet.qos === 0 || packet.messageId === undefined) return

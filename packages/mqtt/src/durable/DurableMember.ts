@@ -96,7 +96,7 @@ export class DurableMember implements TransportListener {
       receiveMaximum: 1,
       reconnect: true,
       // A new session: the broker numbers its messages from 1 (set at the CONNACK).
-      ...watchPacketIds(this.env, this.spec.group, clientId, undefined),
+      ...watchPacketIds(this.env, this.spec.group, clientId),
       ...(this.spec.everyInstance ? {} : { will: orphanWill(this.env, this.spec.group, marker) }),
     })
     connection.onTakenOver = () => this.replaceSession(clientId)

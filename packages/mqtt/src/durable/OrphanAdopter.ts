@@ -89,7 +89,7 @@ export class OrphanAdopter {
       firstSubscriptionId: ADOPTER_SUBSCRIPTION_IDS,
       // Counted from the first message: the owner's last identifier is not a safe baseline, since
       // a racing adopter may have taken messages since (it would show as a false gap).
-      ...watchPacketIds(this.env, this.group, marker.clientId, undefined),
+      ...watchPacketIds(this.env, this.group, marker.clientId),
     })
     const interrupted = new Promise<'interrupted'>((resolve) => {
       this.interrupt = () => resolve('interrupted')

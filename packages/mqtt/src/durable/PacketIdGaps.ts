@@ -28,11 +28,6 @@ export class PacketIdGaps {
     this.last = last
   }
 
-  /** The identifier received last (what a stopping member hands to its adopter). */
-  get lastReceived(): number | undefined {
-    return this.last
-  }
-
   /** The session is new (the broker numbers from 1 again) or unknown. */
   reset(last: number | undefined): void {
     this.last = last

@@ -82,8 +82,7 @@ export function watchPacketIds(
   env: DurableEnvironment,
   group: string,
   clientId: string,
-  last: number | undefined,
-): { packetIds?: { last: number | undefined; onGap(gap: PacketIdGap): void } } {
+): { packetIds?: { onGap(gap: PacketIdGap): void } } {
   if (!env.settings.detectLoss) return {}
-  return { packetIds: { last, onGap: (gap) => env.eventLoss.report(group, clientId, gap) } }
+  return { packetIds: { onGap: (gap) => env.eventLoss.report(group, clientId, gap) } }
 }
