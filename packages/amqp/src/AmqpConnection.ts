@@ -15,6 +15,9 @@ export interface ConnectionHooks<S> {
   lost(reason: string): void
 }
 
+const CONNECT_TIMEOUT_MS = 3_000
+const SETUP_TIMEOUT_MS = 5_000
+
 /**
  * One AMQP connection that comes back by itself. amqplib's plain connection does not
  * reconnect, so this supervisor does: after a loss it retries with exponential backoff and
@@ -107,8 +110,11 @@ export class AmqpConnection<S> {
       url.searchParams.set('heartbeat', String(this.options.heartbeatSeconds))
     // noDelay: a command or a reply is one small write; Nagle's algorithm would hold it back
     // until the previous segment is acknowledged, adding up to tens of ms to a round trip.
+    // timeout bounds the TCP connect and the AMQP handshake: a broker that is still booting can
+    // accept the socket and then say nothing, and an attempt that never ends is never retried.
     const model = await connect(url.toString(), {
       noDelay: true,
+      timeout: CONNECT_TIMEOUT_MS,
       clientProperties: { connection_name: this.connectionName },
     })
     coalesceSocketWrites(model)
@@ -125,6 +131,16 @@ export class AmqpConnection<S> {
     model.on('unblocked', () => {
       this.blocked = false
     })
+    // The same holds after the handshake: a declare can wait on a queue the booting broker has
+    // not recovered yet. Past the bound the socket is destroyed (a graceful close would wait for
+    // the same silent broker), which fails whatever is pending, and the attempt is retried.
+    const setupTimer = setTimeout(() => {
+      this.logger.warn(
+        { timeoutMs: SETUP_TIMEOUT_MS },
+        'amqp: setting up the connection took too long; retrying',
+      )
+      abandon(model)
+    }, SETUP_TIMEOUT_MS)
     try {
       const session = await this.hooks.openSession(model)
       for (const recoverable of this.recoverables) {
@@ -144,6 +160,8 @@ export class AmqpConnection<S> {
     } catch (error) {
       await model.close().catch(() => undefined)
       throw error
+    } finally {
+      clearTimeout(setupTimer)
     }
   }
 
@@ -179,6 +197,13 @@ export class AmqpConnection<S> {
 
 export function unavailable(): BridgeUnavailableError {
   return new BridgeUnavailableError('amqp: not connected to RabbitMQ (reconnecting or stopped)')
+}
+
+/** Drops a connection without the close handshake; falls back to close() if the socket is out of reach. */
+function abandon(model: ChannelModel): void {
+  const stream = (model as unknown as { connection?: { stream?: { destroy?(): void } } }).connection?.stream
+  if (typeof stream?.destroy === 'function') stream.destroy()
+  else model.close().catch(() => undefined)
 }
 
 /** Never log credentials. */

@@ -1,3 +1,4 @@
+import { PrivateRabbitNode } from '@conduit/bridge-conformance'
 import {
   BridgeUnavailableError,
   createService,
@@ -11,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { AmqpBridge } from '../src/index.js'
 import { deleteDeclaredTopology, uniquePrefix } from '../src/testing.js'
-import { PrivateRabbitNode, privateNodeUnavailable } from './support/PrivateRabbitNode.js'
 
 // A second RabbitMQ node that this file starts, stops and starts again, so the shared broker on
 // 5672 is never restarted under other tests.
@@ -21,7 +21,7 @@ const ledgerV1 = defineService({ name: 'restartLedger', version: '1' })
 const record = ledgerV1.subscription('record', { event: orderPlaced, delivery: 'durable' })
 const ping = ledgerV1.command('ping', { input: z.object({}), output: z.object({ ok: z.boolean() }) })
 
-const unavailable = privateNodeUnavailable()
+const unavailable = PrivateRabbitNode.unavailable()
 
 async function untilReady(bridge: EventBridge, timeout: number): Promise<void> {
   await vi.waitFor(() => expect(bridge.isReady()).toBe(true), { timeout, interval: 50 })
@@ -35,8 +35,7 @@ describe.skipIf(unavailable !== undefined)(
     const prefix = uniquePrefix('restart')
 
     beforeAll(async () => {
-      node = await PrivateRabbitNode.create()
-      await node.start()
+      node = await PrivateRabbitNode.start()
     }, 90_000)
 
     afterAll(async () => {
@@ -45,7 +44,7 @@ describe.skipIf(unavailable !== undefined)(
         bridges.map((bridge) => bridge.declaredTopology),
         node.url,
       ).catch(() => undefined)
-      await node.destroy()
+      await node.dispose()
     }, 60_000)
 
     const bridge = (prefetch?: number): AmqpBridge => {

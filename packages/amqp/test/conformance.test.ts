@@ -8,7 +8,6 @@ import {
   uniquePrefix,
   withBrokerChannel,
 } from '../src/testing.js'
-import { TcpProxy } from './support/TcpProxy.js'
 
 const url = process.env.CONDUIT_AMQP_URL ?? DEFAULT_AMQP_URL
 
@@ -48,10 +47,10 @@ runBridgeConformance({
   async createNamespace() {
     const prefix = uniquePrefix('conformance')
     const topology = new AmqpTopology(prefix)
-    const relay = await TcpProxy.start(url)
-    // In front of the cutting relay, one that can stall traffic (publisher confirms included).
-    const stallable = await StallableRelay.start('127.0.0.1', Number(new URL(relay.url).port))
-    const bridgeUrl = stallable.urlFor(relay.url)
+    // Bridges connect through a relay that can cut one bridge's connection or stall all traffic
+    // (publisher confirms included).
+    const relay = await StallableRelay.start(new URL(url).hostname, Number(new URL(url).port || 5672))
+    const bridgeUrl = relay.urlFor(url)
     const bridges: AmqpBridge[] = []
     const track = (bridge: AmqpBridge) => {
       bridges.push(bridge)
@@ -130,11 +129,10 @@ runBridgeConformance({
           await model.close().catch(() => undefined)
         }
       },
-      stallBroker: async () => stallable.stall(),
+      stallBroker: async () => relay.stall(),
       createBridgeWithPayloadLimit: (options, maxPayloadBytes) =>
         track(new AmqpBridge({ ...options, url: bridgeUrl, prefix, maxPayloadBytes })),
       async cleanup() {
-        await stallable.close()
         await relay.close()
         await deleteDeclaredTopology(
           bridges.map((bridge) => bridge.declaredTopology),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { StallableRelay } from '@conduit/bridge-conformance'
 import {
   BridgeUnavailableError,
   createService,
@@ -13,7 +14,6 @@ import { z } from 'zod'
 import { AmqpBridge, type AmqpBridgeOptions, DEFAULT_AMQP_URL } from '../src/index.js'
 import { deleteDeclaredTopology, uniquePrefix } from '../src/testing.js'
 import { closeConnectionsNamed, rabbitmqctlMissing } from './support/closeConnection.js'
-import { TcpProxy } from './support/TcpProxy.js'
 
 const url = process.env.CONDUIT_AMQP_URL ?? DEFAULT_AMQP_URL
 
@@ -105,12 +105,12 @@ describe.skipIf(rabbitmqctlMissing !== undefined)('reconnect after the broker cl
     })
     // The client talks through a relay that cuts its connection at once, like a network fault
     // (rabbitmqctl takes seconds on a loaded machine, longer than the outage below lasts).
-    const relay = await TcpProxy.start(url)
+    const relay = await StallableRelay.start(new URL(url).hostname, Number(new URL(url).port || 5672))
     try {
       const server = await started({ drainTimeout: 200 })
       await (await notesService({ fastLane: [], ledger: [] }, held).getInstance(server.bridge)).start()
       // a slow reconnect keeps the outage open long enough to call into it
-      const client = await started({ url: relay.url, reconnect: { initialMs: 1_500, maxMs: 1_500 } })
+      const client = await started({ url: relay.urlFor(url), reconnect: { initialMs: 1_500, maxMs: 1_500 } })
 
       const inFlight = client.bridge.invoke(hold, {}, { timeout: 20_000 })
       inFlight.catch(() => undefined)
@@ -128,6 +128,33 @@ describe.skipIf(rabbitmqctlMissing !== undefined)('reconnect after the broker cl
       await expect(client.bridge.invoke(add, { a: 20, b: 22 })).resolves.toEqual({ sum: 42 })
     } finally {
       release()
+      await Promise.allSettled(bridges.map((bridge) => bridge.stop()))
+      await relay.close()
+    }
+  })
+  it('abandons a reconnect attempt the broker never answers and tries again', {
+    timeout: 30_000,
+  }, async () => {
+    // A booting broker can accept the socket and then say nothing; an attempt that waits forever
+    // is never retried, and the bridge stays down after the broker is back.
+    const relay = await StallableRelay.start(new URL(url).hostname, Number(new URL(url).port || 5672))
+    try {
+      const server = await started()
+      await (await notesService({ fastLane: [], ledger: [] }).getInstance(server.bridge)).start()
+      const client = await started({ url: relay.urlFor(url) })
+      const stall = relay.stall()
+      const before = relay.accepted
+      expect(await relay.cut(client.bridge.instanceId)).toBe(1)
+      // bounded below RabbitMQ's own handshake_timeout (10 s), which would end the attempt anyway
+      await vi.waitFor(() => expect(relay.accepted).toBeGreaterThanOrEqual(before + 2), {
+        timeout: 8_000,
+        interval: 50,
+      })
+      expect(client.bridge.isReady()).toBe(false)
+      await stall.release()
+      await readiness(client.bridge, true)
+      await expect(client.bridge.invoke(add, { a: 1, b: 2 })).resolves.toEqual({ sum: 3 })
+    } finally {
       await Promise.allSettled(bridges.map((bridge) => bridge.stop()))
       await relay.close()
     }

@@ -1,9 +1,14 @@
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import type { BrokerStall } from './harness.js'
 
+/** How much of what a client sends first is kept to tell connections apart (its handshake). */
+const GREETING_BYTES = 4096
+
 interface Link {
   readonly client: Socket
   readonly upstream: Socket
+  /** the start of what the client sent: an AMQP client names itself there (`connection_name`) */
+  greeting: string
 }
 
 interface Stall {
@@ -14,11 +19,14 @@ interface Stall {
 /**
  * A TCP relay in front of a broker, for harnesses whose bridges connect through it: a test can
  * stall it (every byte, both ways, is held while the connections stay open, as with a paused
- * broker) and release it. It stalls every connection of the namespace at once.
+ * broker) and release it, for every connection at once; or cut the connections whose handshake
+ * names a client, the way a network fault does (both sockets destroyed), without touching the
+ * broker.
  */
 export class StallableRelay {
   private readonly links = new Set<Link>()
   private stalled: Stall | undefined
+  private acceptedCount = 0
 
   private constructor(
     private readonly server: Server,
@@ -52,6 +60,11 @@ export class StallableRelay {
     return address.port
   }
 
+  /** Connections accepted so far (each connect attempt of a client counts once). */
+  get accepted(): number {
+    return this.acceptedCount
+  }
+
   stall(): BrokerStall {
     if (this.stalled) throw new Error('the relay is already stalled')
     const stall: Stall = { held: 0, queued: [] }
@@ -66,6 +79,14 @@ export class StallableRelay {
     }
   }
 
+  /** Cuts every connection whose handshake contains `marker`; resolves with how many it cut. */
+  async cut(marker: string): Promise<number> {
+    const cut = [...this.links].filter((link) => link.greeting.includes(marker))
+    await Promise.all(cut.map((link) => destroyed(link)))
+    for (const link of cut) this.links.delete(link)
+    return cut.length
+  }
+
   async close(): Promise<void> {
     this.stalled = undefined
     for (const { client, upstream } of this.links) {
@@ -77,9 +98,13 @@ export class StallableRelay {
   }
 
   private relay(client: Socket): void {
+    this.acceptedCount++
     const upstream = connect(this.targetPort, this.host)
-    const link: Link = { client, upstream }
+    const link: Link = { client, upstream, greeting: '' }
     this.links.add(link)
+    client.on('data', (chunk: Buffer) => {
+      if (link.greeting.length < GREETING_BYTES) link.greeting += chunk.toString('latin1')
+    })
     this.forward(client, upstream, true)
     this.forward(upstream, client, false)
     const end = () => {
@@ -106,4 +131,18 @@ export class StallableRelay {
       })
     })
   }
+}
+
+/** Destroys both sockets of a link and resolves once both are closed. */
+function destroyed(link: Link): Promise<void> {
+  const closed = [link.client, link.upstream].map(
+    (socket) =>
+      new Promise<void>((resolve) => {
+        if (socket.destroyed && socket.closed) resolve()
+        else socket.once('close', () => resolve())
+      }),
+  )
+  link.client.destroy()
+  link.upstream.destroy()
+  return Promise.all(closed).then(() => undefined)
 }

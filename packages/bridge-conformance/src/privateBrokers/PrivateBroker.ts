@@ -66,6 +66,20 @@ export abstract class PrivateBroker {
     for (const pid of this.extraPids()) this.folder.recordPid(pid)
   }
 
+  /** A clean shutdown (clients are told goodbye); resolves once the broker's process exited. */
+  async stop(): Promise<void> {
+    const child = this.child
+    if (!child) return
+    await this.requestShutdown(child.pid)
+    await this.exited
+    this.child = undefined
+  }
+
+  /** Asks the broker to shut down cleanly: SIGTERM unless the broker has its own way. */
+  protected async requestShutdown(pid: number | undefined): Promise<void> {
+    if (pid !== undefined) process.kill(pid, 'SIGTERM')
+  }
+
   /** SIGKILL: a crash, no goodbye to clients. Resolves once every process of it is gone. */
   async kill(): Promise<void> {
     const child = this.child

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { withBootLock } from './bootLock.js'
@@ -174,6 +174,14 @@ export class PrivateRabbitNode extends PrivateBroker {
     } catch {
       return []
     }
+  }
+
+  /** `rabbitmqctl stop`: the node closes its connections and the Erlang VM exits. */
+  protected override async requestShutdown(): Promise<void> {
+    // Asynchronously: clients must see the broker close their connections while it stops.
+    await new Promise<void>((resolve) => {
+      execFile('/usr/sbin/rabbitmqctl', ['-n', this.nodeName, 'stop'], () => resolve()) // a failure: the wait for its exit tells
+    })
   }
 
   /** the node's own view of its health, for diagnostics when a boot fails */
