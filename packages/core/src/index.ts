@@ -60,6 +60,7 @@ export {
   BridgeUnavailableError,
   CapabilityError,
   ConduitError,
+  ConflictError,
   DefinitionError,
   HandledError,
   isConduitError,
@@ -104,8 +105,23 @@ export {
 export { type InstanceOptions, ServiceInstance } from './service/ServiceInstance.js'
 
 // Stores
-export type { ConfigStore, SecretStore, StateStore, Stores } from './stores/contracts.js'
-export { memoryConfigStore, memorySecretStore, memoryStateStore, memoryStores } from './stores/memory.js'
+export type {
+  ConfigStore,
+  SecretStore,
+  StateEntry,
+  StateStore,
+  Stores,
+  UpdateOptions,
+} from './stores/contracts.js'
+export type { StoreCapabilities, StoreDeleteOptions, StoreWriteOptions } from './stores/driver.js'
+export {
+  memoryConfigStore,
+  memorySecretStore,
+  memoryStateDriver,
+  memoryStateStore,
+  memoryStores,
+} from './stores/memory.js'
+export { createConfigStore, createStateStore } from './stores/stateStore.js'
 export {
   assertCapabilities,
   type BridgeCapabilities,

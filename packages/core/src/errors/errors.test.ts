@@ -26,6 +26,7 @@ const examples: Record<string, () => Error> = {
   CapabilityError: () => new core.CapabilityError('memory', 'a command', 'durable', 'no disk'),
   DefinitionError: () => new core.DefinitionError('bad name'),
   MalformedMessageError: () => new core.MalformedMessageError('not JSON'),
+  ConflictError: () => new core.ConflictError('changed', { store: 'memory', key: 'k' }),
 }
 
 /** What a minifier does to a class: the class gets a short name of its own. */

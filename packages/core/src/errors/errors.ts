@@ -62,7 +62,7 @@ export class HandledError extends ConduitError {
   }
 }
 
-export type ValidationTarget = 'input' | 'output' | 'parameter' | 'event' | 'config'
+export type ValidationTarget = 'input' | 'output' | 'parameter' | 'event' | 'config' | 'state'
 
 export interface ValidationIssue {
   path: (string | number)[]
@@ -137,6 +137,20 @@ export class PayloadTooLargeError extends ConduitError {
         data: { size, limit },
       },
     )
+  }
+}
+
+/**
+ * 409: a conditional write lost: the key changed (or appeared, or went away) since the version
+ * the writer read. Re-read and decide again; `update()` does that by itself.
+ */
+export class ConflictError extends ConduitError {
+  static {
+    nameErrorClass(ConflictError, 'ConflictError')
+  }
+
+  constructor(message: string, data?: { store?: string; key?: string; attempts?: number }) {
+    super(409, 'CONFLICT', message, false, data === undefined ? {} : { data })
   }
 }
 

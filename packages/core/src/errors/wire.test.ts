@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { ConflictError, describe, expect, it } from 'vitest'
 import {
   BridgeUnavailableError,
   CONDUIT_ERROR,
@@ -25,6 +25,7 @@ describe('errors on the wire', () => {
     [new NoHandlerError('nobody'), NoHandlerError],
     [new BridgeUnavailableError('down'), BridgeUnavailableError],
     [new PayloadTooLargeError(2000, 1000, 'nats'), PayloadTooLargeError],
+    [new ConflictError('redis store: key "k" changed', { store: 'redis', key: 'k' }), ConflictError],
   ])('%s keeps its class, status, code, message, data and retryable flag', (error, type) => {
     const rebuilt = roundTrip(error)
     expect(rebuilt).toBeInstanceOf(type)

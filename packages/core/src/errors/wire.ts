@@ -1,6 +1,7 @@
 import {
   BridgeUnavailableError,
   ConduitError,
+  ConflictError,
   HandledError,
   isConduitError,
   NoHandlerError,
@@ -66,6 +67,9 @@ export function errorFromWire(wire: WireError): ConduitError {
       Object.defineProperty(error, 'message', { value: wire.message })
       break
     }
+    case 'CONFLICT':
+      error = new ConflictError(wire.message, wire.data as { store?: string; key?: string } | undefined)
+      break
     case 'INTERNAL':
       error = new UnhandledError(wire.correlationId)
       break

@@ -6,6 +6,17 @@ export { type CloudEvent, fromCloudEvent, toCloudEvent } from '../envelope/cloud
 export { decodeEnvelope, ENVELOPE_LIMITS, encodeEnvelope, validateEnvelope } from '../envelope/codec.js'
 // The in-process transport, for bridges and tests that wrap or adjust it
 export { createMemoryTransport, memoryCapabilities } from '../memory/MemoryBridge.js'
+// Store drivers (Redis, PostgreSQL, NATS KV, Dapr): the port they implement
+export type {
+  StateDriver,
+  StoreCapabilities,
+  StoreDeleteOptions,
+  StoreDriverEntry,
+  StoredEntry,
+  StoreWriteOptions,
+  WriteOutcome,
+} from '../stores/driver.js'
+export { createConfigStore, createStateStore } from '../stores/stateStore.js'
 export {
   type BridgeCapabilities,
   type Capability,
