@@ -114,6 +114,7 @@ export type {
   UpdateOptions,
 } from './stores/contracts.js'
 export type { StoreCapabilities, StoreDeleteOptions, StoreWriteOptions } from './stores/driver.js'
+export { type EnvSecretStoreOptions, envSecretStore } from './stores/envSecretStore.js'
 export {
   memoryConfigStore,
   memorySecretStore,

@@ -1,0 +1,1 @@
+export { type VaultSecretStoreOptions, vaultSecretStore } from './vaultSecretStore.js'
