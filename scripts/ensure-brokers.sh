@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the local brokers the test suite uses, unless they are already listening, and waits
-# until each accepts connections. NATS, RabbitMQ and Mosquitto are required (the script fails
-# if one cannot be started); Redis and PostgreSQL are best effort (a warning only).
+# until each accepts connections. All are required (the store drivers run their conformance suite
+# against Redis and PostgreSQL): the script fails if one cannot be started.
 #
 #   bash scripts/ensure-brokers.sh          (or: npx -y pnpm@10 brokers)
 #
@@ -49,8 +49,8 @@ BROKERS=(
   "NATS|4222|required|/usr/sbin/nats-server|start_nats|nats-server"
   "RabbitMQ|5672|required|rabbitmq-server|start_rabbitmq|rabbitmq-server"
   "Mosquitto|1883|required|mosquitto|start_mosquitto|mosquitto"
-  "Redis|6379|optional|redis-server|start_redis|redis-server"
-  "PostgreSQL|5432|optional|pg_ctlcluster|start_postgresql|postgresql"
+  "Redis|6379|required|redis-server|start_redis|redis-server"
+  "PostgreSQL|5432|required|pg_ctlcluster|start_postgresql|postgresql"
 )
 
 # Installs a missing required broker from Debian's packages when this machine can (apt-get, and
