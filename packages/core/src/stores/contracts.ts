@@ -7,7 +7,7 @@ export interface StateEntry<T> {
 }
 
 export interface UpdateOptions {
-  /** tries before giving up with a ConflictError; default 10 */
+  /** tries before giving up with a ConflictError; default 100 */
   readonly maxAttempts?: number
   /** TTL of the written value, as in `set` */
   readonly ttlMs?: number
