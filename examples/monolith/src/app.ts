@@ -1,4 +1,4 @@
-import { DefaultEventBridge, type EventBridge, type ServiceInstance } from '@conduit/core'
+import { DefaultEventBridge, type EventBridge, type ServiceInstance, type StateStore } from '@conduit/core'
 import { createGateway, type ServedGateway, serveGateway } from '@conduit/http'
 import { emailV1 } from './email/definition.js'
 import { emailV1Service } from './email/service.js'
@@ -17,12 +17,21 @@ export interface Monolith {
  * The wiring of the monolith: both services in one process on the in-memory bridge, exactly
  * as in DESIGN.md's running example. main.ts and the tests start the app through this.
  */
-export async function startMonolith(): Promise<Monolith> {
+export interface MonolithOptions {
+  /** where users live (Redis, PostgreSQL, ...); default: the instance's in-memory store. Closed by stop(). */
+  readonly userState?: StateStore
+}
+
+export async function startMonolith(options: MonolithOptions = {}): Promise<Monolith> {
   // The one line that picks the transport: new NatsBridge({ servers }), new AmqpBridge(), new MqttBridge({ url }).
   const eventBridge = new DefaultEventBridge()
   await eventBridge.start()
   try {
-    const userService = await userV1Service.getInstance(eventBridge)
+    // Stores are one line too: getInstance(bridge, { stores: { state: redisStateStore(...) } }).
+    const userService = await userV1Service.getInstance(
+      eventBridge,
+      options.userState ? { stores: { state: options.userState } } : {},
+    )
     await userService.start()
     const emailService = await emailV1Service.getInstance(eventBridge)
     await emailService.start()
@@ -33,12 +42,14 @@ export async function startMonolith(): Promise<Monolith> {
         await userService.stop()
         await emailService.stop()
         await eventBridge.stop()
+        await options.userState?.close()
       })()
       return stopping
     }
     return { eventBridge, userService, emailService, stop }
   } catch (error) {
     await eventBridge.stop()
+    await options.userState?.close()
     throw error
   }
 }

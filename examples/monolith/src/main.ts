@@ -1,8 +1,11 @@
 import { serveMonolithOverHttp, startMonolith } from './app.js'
 import { listSentMails } from './email/service.js'
 import { getUser, registerNewUser } from './user/definition.js'
+import { userStateFromEnv } from './userState.js'
 
-const monolith = await startMonolith()
+// CONDUIT_USER_STORE=redis|postgres keeps the users in Redis or PostgreSQL (see userState.ts)
+const userState = userStateFromEnv()
+const monolith = await startMonolith(userState ? { userState } : {})
 const { eventBridge, emailService } = monolith
 const log = eventBridge.logger.child({ component: 'main' })
 

@@ -65,7 +65,8 @@ export interface StateDriver {
   /**
    * The keys starting with `prefix`, a page (about `pageSize` keys) at a time, so a million keys
    * never sit in one array. Order is the driver's; a key written during the listing may or may
-   * not appear, but a key present throughout appears exactly once.
+   * not appear, and a key present throughout appears at least once: exactly once unless the
+   * driver's page says otherwise (Redis SCAN can repeat a key while the server shrinks its table).
    */
   keys(prefix: string, pageSize: number): AsyncIterable<readonly string[]>
   /** Releases what the driver opened (connections it owns; never one it was given). */
