@@ -1,7 +1,8 @@
-import { ConflictError, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   BridgeUnavailableError,
   CONDUIT_ERROR,
+  ConflictError,
   HandledError,
   isConduitError,
   NoHandlerError,
