@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DaprEmulator, verdictOf } from './emulator/index.js'
 import { FakeApp, jsonOf } from './support/FakeApp.js'
 
@@ -116,7 +116,7 @@ describe('state: /v1.0/state/<store>', () => {
     expect((await api(sidecar.daprHttpPort, '/v1.0/state/statestore/nothing')).status).toBe(204)
   })
 
-  it('bulk-gets key/data/etag items, deletes, and enforces ETags with 409 in saves and transactions', async () => {
+  it('bulk-gets key/data/etag items, deletes, and enforces ETags: 409 on a save, 500 on a transaction', async () => {
     const sidecar = await emulator.addSidecar({ appId: 'a' })
     const post = (path: string, body: unknown) =>
       api(sidecar.daprHttpPort, path, {
@@ -130,19 +130,63 @@ describe('state: /v1.0/state/<store>', () => {
     }[]
     expect(bulk).toEqual([{ key: 'k1', data: 1, etag: expect.any(String) }, { key: 'k2' }])
     const etag = bulk[0]!.etag
-    expect((await post('/v1.0/state/statestore', [{ key: 'k1', value: 2, etag: 'stale' }])).status).toBe(409)
+    const stale = await post('/v1.0/state/statestore', [{ key: 'k1', value: 2, etag: 'stale' }])
+    expect(stale.status).toBe(409)
+    expect(await stale.json()).toMatchObject({ errorCode: 'ERR_STATE_SAVE' })
     const transaction = {
       operations: [
-        { operation: 'upsert', request: { key: 'k1', value: 3, etag } },
+        {
+          operation: 'upsert',
+          request: { key: 'k1', value: 3, etag, options: { concurrency: 'first-write' } },
+        },
         { operation: 'upsert', request: { key: 'k2', value: 'two' } },
       ],
     }
     expect((await post('/v1.0/state/statestore/transaction', transaction)).status).toBe(204)
-    expect((await post('/v1.0/state/statestore/transaction', transaction)).status).toBe(409) // etag now stale
+    // the ETag is stale now: Dapr answers a failed transaction with 500, and applies none of it
+    const failed = await post('/v1.0/state/statestore/transaction', {
+      operations: [{ operation: 'delete', request: { key: 'k2' } }, ...transaction.operations],
+    })
+    expect(failed.status).toBe(500)
+    expect(await failed.json()).toMatchObject({ errorCode: 'ERR_STATE_TRANSACTION' })
     expect(await (await api(sidecar.daprHttpPort, '/v1.0/state/statestore/k2')).json()).toBe('two')
+    expect(await (await api(sidecar.daprHttpPort, '/v1.0/state/statestore/k1')).json()).toBe(3)
     const deleted = await api(sidecar.daprHttpPort, '/v1.0/state/statestore/k2', { method: 'DELETE' })
     expect(deleted.status).toBe(204)
     expect((await api(sidecar.daprHttpPort, '/v1.0/state/statestore/k2')).status).toBe(204)
+  })
+
+  it('an ETag never matches a missing key; last-write concurrency and no ETag skip the check', async () => {
+    const sidecar = await emulator.addSidecar({ appId: 'a' })
+    const save = (item: unknown) =>
+      api(sidecar.daprHttpPort, '/v1.0/state/statestore', { method: 'POST', body: JSON.stringify([item]) })
+    expect((await save({ key: 'gone', value: 1, etag: '1' })).status).toBe(409)
+    const ifMatch = { method: 'DELETE', headers: { 'if-match': '1' } }
+    expect((await api(sidecar.daprHttpPort, '/v1.0/state/statestore/gone', ifMatch)).status).toBe(409)
+    expect(
+      (await save({ key: 'k', value: 1, etag: 'old', options: { concurrency: 'last-write' } })).status,
+    ).toBe(204)
+    expect((await save({ key: 'k', value: 2 })).status).toBe(204)
+    expect(await (await api(sidecar.daprHttpPort, '/v1.0/state/statestore/k')).json()).toBe(2)
+  })
+
+  it('expires a value after metadata.ttlInSeconds; -1 keeps it; a key with || is refused', async () => {
+    const sidecar = await emulator.addSidecar({ appId: 'a' })
+    const save = (item: unknown) =>
+      api(sidecar.daprHttpPort, '/v1.0/state/statestore', { method: 'POST', body: JSON.stringify([item]) })
+    const writtenAt = Date.now()
+    expect((await save({ key: 'short', value: 1, metadata: { ttlInSeconds: '1' } })).status).toBe(204)
+    expect((await save({ key: 'kept', value: 1, metadata: { ttlInSeconds: '-1' } })).status).toBe(204)
+    expect((await api(sidecar.daprHttpPort, '/v1.0/state/statestore/short')).status).toBe(200)
+    await vi.waitFor(
+      async () => expect((await api(sidecar.daprHttpPort, '/v1.0/state/statestore/short')).status).toBe(204),
+      { timeout: 3_000, interval: 50 },
+    )
+    expect(Date.now() - writtenAt).toBeGreaterThanOrEqual(1_000)
+    expect((await api(sidecar.daprHttpPort, '/v1.0/state/statestore/kept')).status).toBe(200)
+    const reserved = await save({ key: 'app||key', value: 1 })
+    expect(reserved.status).toBe(400)
+    expect(await reserved.json()).toMatchObject({ errorCode: 'ERR_MALFORMED_REQUEST' })
   })
 
   it('answers 400 ERR_STATE_STORE_NOT_FOUND for an unknown store', async () => {

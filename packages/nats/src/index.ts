@@ -11,6 +11,7 @@ export {
   type NatsConfigStore,
   type NatsKvStoreOptions,
   type NatsStateStore,
+  natsKvDriver,
 } from './kv.js'
 export { NatsBridge } from './NatsBridge.js'
 export { createNatsTransport, type NatsTransport } from './NatsTransport.js'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeKey, encodeKey } from './kv.js'
+import { decodeKey, encodeKey } from './kv/keyEncoding.js'
 
 const VALID_KV_KEY = /^[-/_=A-Za-z0-9]+$/
 

@@ -7,6 +7,7 @@ import { NatsSubjects } from './subjects.js'
 // Helpers for tests and benchmarks (the `@conduit/nats/testing` entry), never needed at runtime.
 
 export { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream'
+export { Kvm } from '@nats-io/kv'
 export { connect, type NatsConnection } from '@nats-io/transport-node'
 
 /** A prefix no other test (or run) uses: every subject, stream and consumer lives under it. */

@@ -190,7 +190,14 @@ export class EmulatedSidecar {
     }
     if (api === 'publish' && request.method === 'POST') return this.publish(request, response, first, second)
     if (api === 'state' && first)
-      return handleState(this.context.stateTables, request, response, first, second)
+      return handleState(
+        this.context.stateTables,
+        request,
+        response,
+        first,
+        second,
+        this.context.maxBodyBytes,
+      )
     if (api === 'secrets' && first && second)
       return handleSecrets(this.context.secretStores, response, first, second)
     if (api === 'healthz' && request.method === 'GET') {
