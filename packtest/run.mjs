@@ -7,7 +7,8 @@
 //      typescript, @types/node and esbuild at the versions the workspace locks;
 //   3. per Node line: type-checks the app in app/ (two services, user and email, as in
 //      DESIGN.md) with `tsc --strict`, moduleResolution nodenext and no skipLibCheck, compiles it,
-//      runs it with plain `node` on the memory bridge and on NATS and checks its JSON result;
+//      runs it with plain `node` on the memory bridge, on NATS, and with the user service's state
+//      in Redis and in PostgreSQL, and checks its JSON result;
 //      type-checks and bundles two Lambda functions with plain esbuild (ESM, node20, minified, no
 //      plugins) into a folder with no node_modules, loads each bundle with plain `node` and
 //      invokes it with an API Gateway v2 (HTTP API) event and an SQS event.
@@ -304,7 +305,8 @@ function step(node, name, ok, ms, detail = '') {
 function checkApp(where, result, mode) {
   if (!result) return fail(where, 'the app printed no PACKTEST_RESULT line')
   const ok = [
-    check(where, 'bridge', result.bridge, mode),
+    check(where, 'bridge', result.bridge, mode === 'nats' ? 'nats' : 'memory'),
+    check(where, 'user state store', result.userStore, mode === 'nats' ? 'memory' : mode),
     check(where, 'users registered', result.registered, USERS),
     check(where, 'welcome mails', result.mails, USERS),
     check(where, 'users mailed', result.mailedUsers, USERS),
@@ -343,7 +345,7 @@ async function perLine(node) {
   step(node, 'tsc lambda', lambdaTypecheck.code === 0, lambdaTypecheck.ms)
   if (lambdaTypecheck.code !== 0) fail(where('tsc --strict (Lambda functions)'), output(lambdaTypecheck))
 
-  for (const mode of ['memory', 'nats']) {
+  for (const mode of ['memory', 'nats', 'redis', 'postgres']) {
     if (!compiled) {
       step(node, `run ${mode}`, false, 0, 'not compiled')
       continue

@@ -52,7 +52,8 @@ export const emailV1Service = createService(emailV1, {
 })
 
 export async function listSentMails(state: StateStore): Promise<SentMail[]> {
-  const keys = await state.keys(MAIL_PREFIX)
-  const mails = await Promise.all(keys.map((key) => state.get<SentMail>(key)))
+  const keys: string[] = []
+  for await (const key of state.keys(MAIL_PREFIX)) keys.push(key)
+  const mails = await state.getMany<SentMail>(keys)
   return mails.filter((mail): mail is SentMail => mail !== undefined)
 }

@@ -3,15 +3,20 @@ import {
   type EventBridge,
   HandledError,
   isConduitError,
+  type StateStore,
   ValidationError,
 } from '@conduit/core'
 import { NatsBridge } from '@conduit/nats'
 import { NatsAdmin, uniquePrefix } from '@conduit/nats/testing'
+import { postgresStateStore } from '@conduit/postgres'
+import { redisStateStore } from '@conduit/redis'
 import { emailV1Service, listSentMails } from './email.js'
 import { getUser, registerNewUser, userV1Service } from './user.js'
 
-// `node out/main.js memory|nats [users]`: DESIGN.md's running example on the memory bridge, or
-// over NATS with each service on a bridge (connection) of its own, as two processes would be.
+// `node out/main.js memory|nats|redis|postgres [users]`: DESIGN.md's running example on the
+// memory bridge, or over NATS with each service on a bridge (connection) of its own, as two
+// processes would be; redis and postgres run on the memory bridge with the user service's state
+// in Redis or PostgreSQL (the installed @conduit/redis and @conduit/postgres).
 // Registers users, waits for their welcome mails, reads one back, provokes a 404 and a 400, and
 // prints one JSON line (PACKTEST_RESULT) for the pack test to check.
 
@@ -23,8 +28,24 @@ const started = performance.now()
 let userBridge: EventBridge
 let emailBridge: EventBridge
 let cleanup = async (): Promise<void> => {}
+let userState: StateStore | undefined
 if (mode === 'memory') {
   userBridge = emailBridge = new DefaultEventBridge()
+} else if (mode === 'redis' || mode === 'postgres') {
+  userBridge = emailBridge = new DefaultEventBridge()
+  const namespace = `packtest-${process.pid}-${Date.now()}`
+  const store =
+    mode === 'redis'
+      ? redisStateStore({ namespace, url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' })
+      : postgresStateStore({
+          namespace,
+          connectionString: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+        })
+  userState = store
+  cleanup = async () => {
+    for await (const key of store.keys()) await store.delete(key)
+    await store.close()
+  }
 } else if (mode === 'nats') {
   const prefix = uniquePrefix('packtest')
   const options = { servers, prefix, durable: { storage: 'memory' as const } }
@@ -36,7 +57,7 @@ if (mode === 'memory') {
     await admin.close()
   }
 } else {
-  throw new Error(`unknown mode ${mode}: memory or nats`)
+  throw new Error(`unknown mode ${mode}: memory, nats, redis or postgres`)
 }
 
 function describe(error: unknown) {
@@ -52,7 +73,10 @@ function describe(error: unknown) {
 
 await userBridge.start()
 if (emailBridge !== userBridge) await emailBridge.start()
-const userService = await userV1Service.getInstance(userBridge)
+const userService = await userV1Service.getInstance(
+  userBridge,
+  userState ? { stores: { state: userState } } : {},
+)
 await userService.start()
 const emailService = await emailV1Service.getInstance(emailBridge)
 await emailService.start()
@@ -85,6 +109,7 @@ try {
   const result = {
     mode,
     bridge: userBridge.name,
+    userStore: userService.stores.state.name,
     node: process.version,
     registered: registered.length,
     mails: mails.length,
