@@ -89,6 +89,13 @@ export {
   compileEventPattern,
   isWildcardPattern,
 } from './names.js'
+export {
+  type CheckResult,
+  HealthMonitor,
+  type Liveness,
+  type Readiness,
+  type ReadinessCheck,
+} from './observability/health.js'
 // Observability
 export { createDefaultLogger, type Logger } from './observability/logging.js'
 export { parseTraceparent, traceIdOf } from './observability/tracing.js'
@@ -103,7 +110,6 @@ export {
   type SubscriptionImplementation,
 } from './service/implementation.js'
 export { type InstanceOptions, ServiceInstance } from './service/ServiceInstance.js'
-
 // Stores
 export type {
   ConfigStore,
