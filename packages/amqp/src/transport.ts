@@ -1,6 +1,7 @@
 import { NoHandlerError } from '@conduit/core'
 import {
   type BridgeCapabilities,
+  serverAddressOf,
   supported,
   type Transport,
   type TransportHost,
@@ -131,6 +132,12 @@ export function createAmqpTransport(options: AmqpBridgeOptions = {}): AmqpTransp
   return {
     name: AMQP_BRIDGE_NAME,
     capabilities: amqpCapabilities(resolved.maxPayloadBytes),
+    server: serverAddressOf(resolved.url, 5672),
+    // RabbitMQ's convention: `<exchange>:<routing key>` for events; commands go to their queue
+    destinationName: (target) =>
+      target.kind === 'command'
+        ? topology.commandQueue(target.address)
+        : `${topology.eventsExchange}:${target.eventName}`,
     topology,
     declared: record,
 

@@ -5,6 +5,7 @@ import {
   type Delivery,
   type EventListenerSpec,
   type EventReceiver,
+  serverAddressOf,
   supported,
   type Transport,
   type TransportHost,
@@ -129,6 +130,9 @@ export function createMqttTransport(options: MqttBridgeOptions = {}): MqttTransp
   return {
     name: MQTT_BRIDGE_NAME,
     capabilities,
+    server: serverAddressOf(settings.url, 1883),
+    destinationName: (target) =>
+      target.kind === 'command' ? topics.command(target.address) : topics.event(target.eventName),
 
     get client() {
       return main?.rawClient

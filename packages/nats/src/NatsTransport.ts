@@ -2,6 +2,7 @@ import { BridgeUnavailableError, ConduitError } from '@conduit/core'
 import {
   type BridgeCapabilities,
   type OutboundMessage,
+  serverAddressOf,
   supported,
   type Transport,
   type TransportHost,
@@ -183,9 +184,13 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
     }
   }
 
+  const firstServer = [options.servers ?? DEFAULT_NATS_SERVERS].flat()[0]
   return {
     name: NATS_BRIDGE_NAME,
     subjects,
+    server: firstServer === undefined ? undefined : serverAddressOf(firstServer, 4222),
+    destinationName: (target) =>
+      target.kind === 'command' ? subjects.command(target.address) : subjects.event(target.eventName),
     get capabilities() {
       return capabilities
     },

@@ -11,6 +11,20 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base'
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_DESTINATION_TEMPLATE,
+  ATTR_MESSAGING_MESSAGE_CONVERSATION_ID,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  MESSAGING_SYSTEM_VALUE_RABBITMQ,
+  METRIC_MESSAGING_CLIENT_OPERATION_DURATION,
+  METRIC_MESSAGING_PROCESS_DURATION,
+} from '@opentelemetry/semantic-conventions/incubating'
 import { expect } from 'vitest'
 import { auditService, timingService, traceAndEmit, traced } from '../fixtures/observed.js'
 import { bytesOf, commandEnvelope, eventEnvelope } from '../fixtures/wire.js'
@@ -98,19 +112,27 @@ export function observabilityTests(test: WorldTest): void {
       await client.invoke(traceAndEmit, { id: -1, note: 'fails' }).catch(() => undefined)
       await expect.poll(() => audited(world).length, POLL).toBe(1)
       const command = 'cftiming.v1.traceAndEmit'
-      const finished = () => spans.getFinishedSpans().filter((span) => span.name !== 'conduit.probe')
-      const named = (kind: SpanKind, name: string) =>
-        finished().filter((span) => span.kind === kind && span.name === name)
-      await expect.poll(() => named(SpanKind.CONSUMER, `process ${traced.name}`).length, POLL).toBe(1)
-      const sends = named(SpanKind.CLIENT, `send ${command}`)
-      const handles = named(SpanKind.SERVER, `process ${command}`)
+      const finished = () => spans.getFinishedSpans()
+      // spans are found by their logical destination (the template); the name carries the
+      // broker's own destination (a subject, routing key or topic) where the bridge reports it
+      const named = (kind: SpanKind, operation: 'send' | 'process', logical: string) =>
+        finished().filter(
+          (span) =>
+            span.kind === kind &&
+            span.attributes[ATTR_MESSAGING_DESTINATION_TEMPLATE] === logical &&
+            span.name === `${operation} ${span.attributes[ATTR_MESSAGING_DESTINATION_NAME]}`,
+        )
+      await expect.poll(() => named(SpanKind.CONSUMER, 'process', traced.name).length, POLL).toBe(1)
+      expect(finished().map((span) => span.name)).not.toContain('conduit.probe')
+      const sends = named(SpanKind.PRODUCER, 'send', command)
+      const handles = named(SpanKind.CONSUMER, 'process', command)
       expect(sends).toHaveLength(2)
       expect(handles).toHaveLength(2)
       const [send, handle] = [sends, handles].map((list) =>
         list.find((span) => span.status.code !== SpanStatusCode.ERROR),
       )
-      const [publish] = named(SpanKind.PRODUCER, `publish ${traced.name}`)
-      const [consume] = named(SpanKind.CONSUMER, `process ${traced.name}`)
+      const [publish] = named(SpanKind.PRODUCER, 'send', traced.name)
+      const [consume] = named(SpanKind.CONSUMER, 'process', traced.name)
       const parentOf = (span: ReadableSpan | undefined) => span?.parentSpanContext?.spanId
       expect(parentOf(handle)).toBe(send!.spanContext().spanId)
       expect(parentOf(publish)).toBe(handle!.spanContext().spanId)
@@ -118,9 +140,22 @@ export function observabilityTests(test: WorldTest): void {
       expect(new Set([send, handle, publish, consume].map((span) => span!.spanContext().traceId)).size).toBe(
         1,
       )
-      for (const span of [send, handle, publish, consume])
-        expect(span!.attributes['messaging.system']).toBe(bridgeName)
-      expect(consume!.attributes['messaging.consumer.group.name']).toBe(AUDIT_GROUP)
+      const system = bridgeName === 'amqp' ? MESSAGING_SYSTEM_VALUE_RABBITMQ : bridgeName
+      for (const span of [send, handle, publish, consume]) {
+        expect(span!.attributes[ATTR_MESSAGING_SYSTEM]).toBe(system)
+        expect(span!.attributes[ATTR_MESSAGING_OPERATION_NAME]).toBe(
+          span === send || span === publish ? 'send' : 'process',
+        )
+        expect(span!.attributes[ATTR_MESSAGING_OPERATION_TYPE]).toBe(
+          span === send || span === publish ? 'send' : 'process',
+        )
+        expect(typeof span!.attributes[ATTR_MESSAGING_MESSAGE_ID]).toBe('string')
+      }
+      // one conversation: the correlation id, on the call and on the event it caused
+      const conversation = send!.attributes[ATTR_MESSAGING_MESSAGE_CONVERSATION_ID]
+      for (const span of [handle, publish, consume])
+        expect(span!.attributes[ATTR_MESSAGING_MESSAGE_CONVERSATION_ID]).toBe(conversation)
+      expect(consume!.attributes[ATTR_MESSAGING_CONSUMER_GROUP_NAME]).toBe(AUDIT_GROUP)
       // the failed call is an error on both sides
       expect(sends.filter((span) => span.status.code === SpanStatusCode.ERROR)).toHaveLength(1)
       expect(handles.filter((span) => span.status.code === SpanStatusCode.ERROR)).toHaveLength(1)
@@ -132,14 +167,28 @@ export function observabilityTests(test: WorldTest): void {
           .flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics))
           .filter((metric) => metric.descriptor.name === name)
           .flatMap((metric) => metric.dataPoints as { attributes: Record<string, unknown>; value: unknown }[])
-      const valueFor = (name: string, key: string, value: string) =>
-        points(name).find((point) => point.attributes[key] === value)?.value
-      expect(valueFor('conduit.invoke.duration', 'conduit.command', command)).toMatchObject({ count: 2 })
-      expect(valueFor('conduit.handler.duration', 'conduit.handler', command)).toMatchObject({ count: 2 })
-      expect(valueFor('conduit.handler.errors', 'conduit.handler', command)).toBe(1)
+      const outcomes = (name: string, key: string, value: string) =>
+        points(name)
+          .filter((point) => point.attributes[key] === value)
+          .map((point) => [
+            point.attributes[ATTR_ERROR_TYPE] ?? 'ok',
+            (point.value as { count: number }).count,
+          ])
+          .sort()
+      // the caller sees the handler's failure as INTERNAL; the handler's side names the error's type
       expect(
-        valueFor('conduit.handler.duration', 'conduit.handler', `subscription ${AUDIT_GROUP}`),
-      ).toMatchObject({ count: 1 })
+        outcomes(METRIC_MESSAGING_CLIENT_OPERATION_DURATION, ATTR_MESSAGING_DESTINATION_TEMPLATE, command),
+      ).toEqual([
+        ['INTERNAL', 1],
+        ['ok', 1],
+      ])
+      expect(outcomes(METRIC_MESSAGING_PROCESS_DURATION, 'conduit.handler', command)).toEqual([
+        ['Error', 1],
+        ['ok', 1],
+      ])
+      expect(
+        outcomes(METRIC_MESSAGING_PROCESS_DURATION, 'conduit.handler', `subscription ${AUDIT_GROUP}`),
+      ).toEqual([['ok', 1]])
     } finally {
       trace.disable()
       metrics.disable()

@@ -10,7 +10,7 @@ import { commandAddressKey, type Envelope, type Sender } from '../envelope/envel
 import { BridgeUnavailableError, ConduitError, TimeoutError } from '../errors/errors.js'
 import { isWildcardPattern } from '../names.js'
 import { createDefaultLogger, type Logger } from '../observability/logging.js'
-import { createRuntimeInstruments, type RuntimeInstruments } from '../observability/metrics.js'
+import { type Instruments, RuntimeInstruments, secondsSince, withOutcome } from '../observability/metrics.js'
 import { isTracingActive, NOOP_SPAN, outgoingTraceparent, recordSpanError } from '../observability/tracing.js'
 import { parseValue } from '../service/validation.js'
 import {
@@ -22,7 +22,7 @@ import type { CommandAddress, Transport, TransportHost } from '../transport/port
 import { SENT } from '../transport/sent.js'
 import { commandEnvelope, decodeInbound, eventEnvelope, newId } from './envelopes.js'
 import { InFlight } from './InFlight.js'
-import { commandSpan, publishSpan } from './spans.js'
+import { MessagingSpans } from './spans.js'
 
 export type {
   EmitOptions,
@@ -73,6 +73,7 @@ export class EventBridge<T extends Transport = Transport> {
   /** event definitions known to this bridge by name, so `emit('name', ...)` validates like `emit(definition, ...)` */
   private readonly knownEvents = new Map<string, AnyEventDefinition>()
   private readonly instruments: RuntimeInstruments
+  private readonly spans: MessagingSpans
   private readonly defaultTimeout: number
   private readonly drainTimeout: number
   private readonly environment: ReceiverEnvironment
@@ -86,7 +87,13 @@ export class EventBridge<T extends Transport = Transport> {
     this.logger = (options.logger ?? createDefaultLogger()).child({ bridge: transport.name })
     this.defaultTimeout = options.defaultTimeout ?? 30_000
     this.drainTimeout = options.drainTimeout ?? 10_000
-    this.instruments = createRuntimeInstruments()
+    this.spans = new MessagingSpans(transport)
+    this.instruments = new RuntimeInstruments({
+      attributes: this.spans.bridgeAttributes,
+      pendingInvocations: () => this.pending.size,
+      isReady: () => this.isReady(),
+      isHealthy: () => this.isHealthy(),
+    })
     this.clientSender = Object.freeze({ instanceId: this.instanceId })
     this.registrations = new LocalRegistrations(this.logger, this.drainTimeout, (action, error) =>
       this.reportFailure(action, error),
@@ -98,6 +105,7 @@ export class EventBridge<T extends Transport = Transport> {
       bridgeName: transport.name,
       logger: this.logger,
       instruments: this.instruments,
+      spans: this.spans,
       maxPayloadBytes: () => this.transport.capabilities.maxPayloadBytes,
       encodes: this.encodes,
       sender: this.clientSender,
@@ -206,8 +214,10 @@ export class EventBridge<T extends Transport = Transport> {
     let deadline = now + (options.timeout ?? this.defaultTimeout)
     if (options.deadline !== undefined && options.deadline < deadline) deadline = options.deadline
     const correlationId = options.correlationId ?? newId()
-    const span = isTracingActive() ? commandSpan(this.name, address, options) : NOOP_SPAN
     const envelope = commandEnvelope(address, payload, correlationId, now, deadline, options)
+    const span = isTracingActive()
+      ? this.spans.send({ kind: 'command', address }, envelope, options)
+      : NOOP_SPAN
     envelope.traceparent = outgoingTraceparent(span, options)
     envelope.sender = this.senderOf(options)
     const outbound = new Outbound(envelope, this.transport.capabilities.maxPayloadBytes, this.name)
@@ -238,21 +248,35 @@ export class EventBridge<T extends Transport = Transport> {
       // returned below, so no rejection goes unhandled).
       this.pending.reject(envelope.id, error)
     }
-    if (!span.isRecording() && !this.instruments.active) return response
-    return this.observed(response, span, address, now)
+    const instruments = this.instruments.current()
+    if (!span.isRecording() && instruments === undefined) return response
+    return this.observed(response, span, address, instruments)
   }
 
-  private async observed(response: Promise<unknown>, span: Span, address: CommandAddress, now: number) {
+  private async observed(
+    response: Promise<unknown>,
+    span: Span,
+    address: CommandAddress,
+    instruments: Instruments | undefined,
+  ) {
+    const started = performance.now()
+    let failure: unknown
     try {
       return await response
     } catch (error) {
+      failure = error
       recordSpanError(span, error)
       throw error
     } finally {
       span.end()
-      this.instruments.invokeDuration.record(Date.now() - now, {
-        'conduit.command': commandAddressKey(address),
-      })
+      if (instruments) {
+        const attributes = withOutcome(
+          this.spans.metricAttributes({ kind: 'command', address }, 'send'),
+          failure,
+        )
+        instruments.clientDuration.record(secondsSince(started), attributes)
+        if (failure instanceof TimeoutError) instruments.timeouts.add(1, attributes)
+      }
     }
   }
 
@@ -281,20 +305,30 @@ export class EventBridge<T extends Transport = Transport> {
       payload = parseValue(definition.schema, payload, 'event', eventName)
       if (payload instanceof Promise) payload = await payload
     }
-    const span = isTracingActive() ? publishSpan(this.name, eventName, options) : NOOP_SPAN
     const envelope = eventEnvelope(eventName, payload, options)
+    const span = isTracingActive()
+      ? this.spans.send({ kind: 'event', eventName }, envelope, options)
+      : NOOP_SPAN
     envelope.traceparent = outgoingTraceparent(span, options)
     envelope.sender = this.senderOf(options)
     const outbound = new Outbound(envelope, this.transport.capabilities.maxPayloadBytes, this.name)
+    const instruments = this.instruments.current()
+    const started = instruments ? performance.now() : 0
+    let failure: unknown
     try {
       if (this.transport.carries === 'cloudevents') void outbound.cloudEventBytes
       else if (this.encodes) void outbound.bytes
       await this.transport.publishEvent(outbound)
     } catch (error) {
+      failure = error
       recordSpanError(span, error)
       throw error
     } finally {
       span.end()
+      if (instruments) {
+        const attributes = this.spans.metricAttributes({ kind: 'event', eventName }, 'send')
+        instruments.clientDuration.record(secondsSince(started), withOutcome(attributes, failure))
+      }
     }
   }
 
@@ -311,7 +345,7 @@ export class EventBridge<T extends Transport = Transport> {
     const key = commandAddressKey(address)
     const handler: LocalCommandHandler = { sender, execute, inFlight: new InFlight() }
     return this.registrations.join(`command ${key}`, handler, (route) =>
-      this.transport.listenCommands(address, createCommandReceiver(this.environment, key, route)),
+      this.transport.listenCommands(address, createCommandReceiver(this.environment, address, route)),
     )
   }
 
@@ -350,7 +384,9 @@ export class EventBridge<T extends Transport = Transport> {
 
   private reportFailure(action: string, error: unknown, context: Record<string, unknown> = {}): void {
     this.logger.error({ ...context, err: error, action }, `could not ${action}`)
-    this.instruments.messagingFailures.add(1, { 'conduit.action': action })
+    this.instruments
+      .current()
+      ?.messagingFailures.add(1, { ...this.spans.bridgeAttributes, 'conduit.action': action })
   }
 
   private assertRunning(): void {

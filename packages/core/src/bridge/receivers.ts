@@ -1,6 +1,6 @@
 import type { Span } from '@opentelemetry/api'
 import type { SubscriptionFilter } from '../definitions/types.js'
-import type { Envelope, Sender } from '../envelope/envelope.js'
+import { commandAddressKey, type Envelope, type Sender } from '../envelope/envelope.js'
 import {
   BridgeUnavailableError,
   isConduitError,
@@ -8,19 +8,20 @@ import {
   TimeoutError,
 } from '../errors/errors.js'
 import type { Logger } from '../observability/logging.js'
-import type { RuntimeInstruments } from '../observability/metrics.js'
+import { type RuntimeInstruments, secondsSince, withOutcome } from '../observability/metrics.js'
 import {
   isTracingActive,
   NOOP_SPAN,
   recordSpanError,
-  SpanKind,
+  runInSpan,
   spanTraceparent,
-  startSpan,
   traceIdOf,
 } from '../observability/tracing.js'
 import type {
+  CommandAddress,
   CommandReceiver,
   DeliveryOutcome,
+  DestinationTarget,
   EventListenerSpec,
   EventReceiver,
   RawMessage,
@@ -32,6 +33,7 @@ import { decodeInbound, errorEnvelope, responseEnvelope } from './envelopes.js'
 import { compileSubscriptionMatcher } from './filters.js'
 import type { LocalCommandHandler, LocalEventHandler, LocalRoute } from './LocalRoute.js'
 import { Outbound } from './outbound.js'
+import type { MessagingSpans } from './spans.js'
 
 /** What the engine hands a service's pipeline for one message. */
 export interface HandlingScope {
@@ -50,6 +52,7 @@ export interface ReceiverEnvironment {
   readonly bridgeName: string
   readonly logger: Logger
   readonly instruments: RuntimeInstruments
+  readonly spans: MessagingSpans
   /** the bridge's payload limit; replies and dead-letter records are made to fit it */
   readonly maxPayloadBytes: () => number
   /** false for in-process transports, which move envelope objects */
@@ -64,6 +67,7 @@ export interface ReceiverEnvironment {
 const ACK: DeliveryOutcome = Object.freeze({ action: 'ack' })
 
 function deadLetter(env: ReceiverEnvironment, raw: RawMessage, reason: string, id?: string): DeliveryOutcome {
+  env.instruments.current()?.deadLetters.add(1, env.spans.bridgeAttributes)
   return {
     action: 'dead-letter',
     reason: boundedReason(reason),
@@ -92,16 +96,13 @@ function isRefused(reply: ReplySender | RefusedReply): reply is RefusedReply {
  */
 export function createCommandReceiver(
   env: ReceiverEnvironment,
-  name: string,
+  address: CommandAddress,
   route: LocalRoute<LocalCommandHandler>,
 ): CommandReceiver {
-  const spanName = `process ${name}`
-  const spanAttributes = {
-    'messaging.system': env.bridgeName,
-    'messaging.operation.type': 'process',
-    'messaging.destination.name': name,
-  }
-  const metricAttributes = { 'conduit.handler': name }
+  const target: DestinationTarget = { kind: 'command', address }
+  const name = commandAddressKey(address)
+  const group = `${address.service}.v${address.version}`
+  const metricAttributes = { ...env.spans.metricAttributes(target, 'process'), 'conduit.handler': name }
   return async (raw, reply) => {
     try {
       const command = decodeAs(raw, 'command')
@@ -138,21 +139,19 @@ export function createCommandReceiver(
         await sendReply(env, command, errorEnvelope(command, expired, sender), reply)
         return ACK
       }
-      const metered = env.instruments.active
-      const started = metered ? performance.now() : 0
-      const span = isTracingActive()
-        ? startSpan(spanName, SpanKind.SERVER, spanAttributes, command)
-        : NOOP_SPAN
+      const instruments = env.instruments.current()
+      const started = instruments ? performance.now() : 0
+      const span = isTracingActive() ? env.spans.process(target, command, group) : NOOP_SPAN
       handler.inFlight.begin()
-      if (metered) env.instruments.inFlight.add(1)
+      instruments?.inFlight.add(1, metricAttributes)
       const traceparent = spanTraceparent(span, command.traceparent)
       let response: Envelope
-      let failed = false
+      let failure: unknown
       try {
-        const output = await handler.execute({ message: command, span, traceparent })
+        const output = await runInSpan(span, () => handler.execute({ message: command, span, traceparent }))
         response = responseEnvelope(command, output, sender, traceparent)
       } catch (error) {
-        failed = true
+        failure = error
         recordSpanError(span, error)
         if (!isConduitError(error)) {
           env.logger.error(
@@ -173,10 +172,9 @@ export function createCommandReceiver(
       } finally {
         span.end()
         handler.inFlight.end()
-        if (metered) {
-          env.instruments.inFlight.add(-1)
-          env.instruments.handlerDuration.record(performance.now() - started, metricAttributes)
-          if (failed) env.instruments.handlerErrors.add(1, metricAttributes)
+        if (instruments) {
+          instruments.inFlight.add(-1, metricAttributes)
+          instruments.processDuration.record(secondsSince(started), withOutcome(metricAttributes, failure))
         }
       }
       return ACK
@@ -257,7 +255,7 @@ export function createEventReceiver(
   route: LocalRoute<LocalEventHandler>,
 ): EventReceiver {
   const matches = compileSubscriptionMatcher(spec.eventPattern, spec.filter)
-  const metricAttributes = { 'conduit.handler': spec.subject }
+  const subjectAttributes = { 'conduit.handler': spec.subject }
   return async (raw, delivery) => {
     try {
       const event = decodeAs(raw, 'event')
@@ -279,40 +277,34 @@ export function createEventReceiver(
         )
         return ACK
       }
-      const metered = env.instruments.active
-      const started = metered ? performance.now() : 0
-      const span = !isTracingActive()
-        ? NOOP_SPAN
-        : startSpan(
-            `process ${event.eventName}`,
-            SpanKind.CONSUMER,
-            {
-              'messaging.system': env.bridgeName,
-              'messaging.operation.type': 'process',
-              'messaging.destination.name': event.eventName!,
-              'messaging.consumer.group.name': spec.group,
-              'messaging.message.id': event.id,
-            },
-            event,
-          )
+      const target: DestinationTarget = { kind: 'event', eventName: event.eventName! }
+      const instruments = env.instruments.current()
+      const metricAttributes = instruments
+        ? { ...env.spans.metricAttributes(target, 'process'), ...subjectAttributes }
+        : subjectAttributes
+      const started = instruments ? performance.now() : 0
+      const span = isTracingActive() ? env.spans.process(target, event, spec.group) : NOOP_SPAN
       handler.inFlight.begin()
-      if (metered) env.instruments.inFlight.add(1)
+      instruments?.inFlight.add(1, metricAttributes)
+      let failure: unknown
       try {
-        await handler.execute(
-          { message: event, span, traceparent: spanTraceparent(span, event.traceparent) },
-          delivery.attempt,
+        await runInSpan(span, () =>
+          handler.execute(
+            { message: event, span, traceparent: spanTraceparent(span, event.traceparent) },
+            delivery.attempt,
+          ),
         )
         return ACK
       } catch (error) {
+        failure = error
         recordSpanError(span, error)
-        if (metered) env.instruments.handlerErrors.add(1, metricAttributes)
         return failureOutcome(env, spec, raw, event, delivery.attempt, error)
       } finally {
         span.end()
         handler.inFlight.end()
-        if (metered) {
-          env.instruments.inFlight.add(-1)
-          env.instruments.handlerDuration.record(performance.now() - started, metricAttributes)
+        if (instruments) {
+          instruments.inFlight.add(-1, metricAttributes)
+          instruments.processDuration.record(secondsSince(started), withOutcome(metricAttributes, failure))
         }
       }
     } catch (error) {
@@ -345,6 +337,7 @@ function failureOutcome(
   const permanent = isConduitError(error) && !error.retryable && error.status < 500
   if (attempt < spec.maxAttempts && !permanent) {
     env.logger.warn(context, 'subscription failed; the event will be redelivered')
+    env.instruments.current()?.redeliveries.add(1, env.spans.bridgeAttributes)
     return { action: 'retry', delayMs: env.backoff(attempt) }
   }
   env.logger.error(context, 'subscription failed on its last attempt; the event is dead-lettered')

@@ -1,3 +1,4 @@
+import type { Attributes, Span } from '@opentelemetry/api'
 import type { z } from 'zod'
 import type { Envelope } from '../envelope/envelope.js'
 import type { Logger } from '../observability/logging.js'
@@ -161,6 +162,13 @@ export interface HandlerContext<
   readonly config: Config
   /** Fires at the message's deadline. */
   readonly signal: AbortSignal
+  /**
+   * The span of this message's handling; the handler runs with it active, so spans it starts
+   * (and auto-instrumented calls) are its children. Non-recording without an OpenTelemetry SDK.
+   */
+  readonly span: Span
+  /** Runs `work` in an active child span named `name`, ended (with any error recorded) when it settles. */
+  startActiveSpan<T>(name: string, work: (span: Span) => T | Promise<T>, attributes?: Attributes): Promise<T>
   readonly principalId: string | undefined
   readonly tenantId: string | undefined
   readonly message: Envelope

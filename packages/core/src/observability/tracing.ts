@@ -15,7 +15,9 @@ import {
 
 export { SpanKind }
 
-const tracer = trace.getTracer('@conduit/core', '0.1.0')
+// Fetched again whenever the global provider changes: a ProxyTracer keeps the delegate it first
+// found, so one kept from before `trace.disable()` would go on recording into the old SDK.
+let tracer = trace.getTracer('@conduit/core', '0.1.0')
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
 export interface TraceCarrier {
@@ -39,21 +41,34 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
   return traceparent?.slice(3, 35)
 }
 
-// Trace and span ids: a random per-process prefix plus a counter. Unique and valid per W3C,
-// and far cheaper per message than fresh random bytes.
-const TRACE_PREFIX = randomBytes(8).toString('hex')
-let idCounter = 0
+// Trace and span ids for messages sent without an OpenTelemetry SDK: random, as W3C Trace Context
+// asks (a per-process prefix plus a counter would let anyone who sees one id guess the next).
+// Random bytes come from a pool refilled a few KiB at a time, so an id costs a slice, not a
+// system call.
+const ID_POOL_BYTES = 4096
+let idPool = Buffer.alloc(0)
+let idOffset = 0
+function randomHex(bytes: number): string {
+  if (idOffset + bytes > idPool.length) {
+    idPool = randomBytes(ID_POOL_BYTES)
+    idOffset = 0
+  }
+  const hex = idPool.toString('hex', idOffset, idOffset + bytes)
+  idOffset += bytes
+  // all zeros is the one invalid id; 2^-64 odds, but cheap to rule out
+  return /^0+$/.test(hex) ? randomHex(bytes) : hex
+}
 function nextHex16(): string {
-  return (++idCounter).toString(16).padStart(16, '0')
+  return randomHex(8)
 }
 function newTraceId(): string {
-  return TRACE_PREFIX + nextHex16()
+  return randomHex(16)
 }
 
 // Without an OpenTelemetry SDK every span is a no-op, yet building one (context maps,
-// traceparent parsing) costs more than the rest of an in-memory call. So the engine asks
-// whether a real tracer answers, again whenever the global provider's delegate changes (an SDK
-// registered at any time is picked up at the next span).
+// traceparent parsing) costs more than the rest of an in-memory call. So the engine remembers
+// whether the global provider's current delegate makes real spans; a new delegate (an SDK
+// registered at any time) is tried again by the next real span, so no probe span is exported.
 export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
 let knownDelegate: unknown
 let tracingActive = false
@@ -63,9 +78,8 @@ export function isTracingActive(): boolean {
   const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider
   if (delegate !== knownDelegate) {
     knownDelegate = delegate
-    const probe = tracer.startSpan('conduit.probe', {}, ROOT_CONTEXT)
-    tracingActive = trace.isSpanContextValid(probe.spanContext())
-    probe.end()
+    tracer = trace.getTracer('@conduit/core', '0.1.0')
+    tracingActive = true // until the first span says otherwise
   }
   return tracingActive
 }
@@ -75,7 +89,36 @@ export function startSpan(name: string, kind: SpanKind, attributes: Attributes, 
   if (!isTracingActive()) return NOOP_SPAN
   const parentContext = parent ? parseTraceparent(parent) : undefined
   const ctx = parentContext ? trace.setSpanContext(ROOT_CONTEXT, parentContext) : context.active()
-  return tracer.startSpan(name, { kind, attributes }, ctx)
+  const span = tracer.startSpan(name, { kind, attributes }, ctx)
+  if (!trace.isSpanContextValid(span.spanContext())) {
+    // the no-op tracer: nothing registered, so skip spans until a provider appears
+    tracingActive = false
+    return NOOP_SPAN
+  }
+  return span
+}
+
+/**
+ * Runs `work` with `span` as the active span, so spans the handler starts (and instrumented
+ * HTTP or database calls inside it) become its children instead of new traces.
+ */
+export function runInSpan<T>(span: Span, work: () => T): T {
+  if (span === NOOP_SPAN) return work()
+  return context.with(trace.setSpan(context.active(), span), work)
+}
+
+/**
+ * The traceparent a message sent from inside a handler carries: the active span's (a child span
+ * the handler started) when it belongs to the handler's trace, else the handler's own.
+ */
+export function activeTraceparent(handlerSpan: Span, fallback: string | undefined): string | undefined {
+  if (handlerSpan === NOOP_SPAN) return fallback
+  const active = trace.getActiveSpan()
+  const chosen =
+    active?.isRecording() && active.spanContext().traceId === handlerSpan.spanContext().traceId
+      ? active
+      : handlerSpan
+  return spanTraceparent(chosen, fallback)
 }
 
 /**

@@ -1,3 +1,4 @@
+import { type Attributes, type Span, trace } from '@opentelemetry/api'
 import type { EventBridge } from '../bridge/EventBridge.js'
 import type { HandlingScope } from '../bridge/receivers.js'
 import type {
@@ -9,7 +10,7 @@ import type {
 import type { Envelope } from '../envelope/envelope.js'
 import { ConduitError } from '../errors/errors.js'
 import type { Logger } from '../observability/logging.js'
-import { traceIdOf } from '../observability/tracing.js'
+import { activeTraceparent, NOOP_SPAN, recordSpanError, traceIdOf } from '../observability/tracing.js'
 import type { Stores } from '../stores/contracts.js'
 
 /** Everything a service instance shares with the contexts of the messages it handles. */
@@ -82,6 +83,35 @@ export class MessageContext implements HookContext {
     return this.cachedLogger
   }
 
+  /** The span of this message's handling (non-recording without an OpenTelemetry SDK). */
+  get span(): Span {
+    return this.scope.span
+  }
+
+  /**
+   * Runs `work` in a child span of the handler's (named after the service), active while it
+   * runs: spans of instrumented calls inside, and messages sent from it, hang under it. The span
+   * ends when `work` settles, with an error status if it throws.
+   */
+  startActiveSpan<T>(
+    name: string,
+    work: (span: Span) => T | Promise<T>,
+    attributes?: Attributes,
+  ): Promise<T> {
+    if (this.scope.span === NOOP_SPAN) return Promise.resolve().then(() => work(NOOP_SPAN))
+    const tracer = trace.getTracer(this.runtime.service, this.runtime.version)
+    return tracer.startActiveSpan(name, attributes === undefined ? {} : { attributes }, async (span) => {
+      try {
+        return await work(span)
+      } catch (error) {
+        recordSpanError(span, error)
+        throw error
+      } finally {
+        span.end()
+      }
+    })
+  }
+
   get signal(): AbortSignal {
     if (this.cachedSignal) return this.cachedSignal
     const deadline =
@@ -113,7 +143,7 @@ export class MessageContext implements HookContext {
       sender: { service: this.runtime.service, version: this.runtime.version, name: this.permissions.name },
       principalId: message.principalId,
       tenantId: message.tenantId,
-      traceparent: this.scope.traceparent,
+      traceparent: activeTraceparent(this.scope.span, this.scope.traceparent),
       tracestate: message.tracestate,
       deadline: message.deadline,
       correlationId: message.correlationId,
@@ -140,7 +170,7 @@ export class MessageContext implements HookContext {
       sender: { service: this.runtime.service, version: this.runtime.version, name: this.permissions.name },
       principalId: message.principalId,
       tenantId: message.tenantId,
-      traceparent: this.scope.traceparent,
+      traceparent: activeTraceparent(this.scope.span, this.scope.traceparent),
       tracestate: message.tracestate,
       correlationId: message.correlationId,
     })

@@ -30,6 +30,7 @@ export type {
   DeadLetterRecord,
   Delivery,
   DeliveryOutcome,
+  DestinationTarget,
   EventListenerSpec,
   EventReceiver,
   OutboundMessage,
@@ -40,3 +41,4 @@ export type {
   TransportHost,
   TransportListener,
 } from './port.js'
+export { serverAddressOf } from './serverAddress.js'

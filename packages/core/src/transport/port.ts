@@ -123,6 +123,11 @@ export interface TransportListener {
   close(): Promise<void>
 }
 
+/** What a message is addressed to: a command (by address) or an event (by name). */
+export type DestinationTarget =
+  | { readonly kind: 'command'; readonly address: CommandAddress }
+  | { readonly kind: 'event'; readonly eventName: string }
+
 export interface Transport {
   readonly name: string
   readonly capabilities: BridgeCapabilities
@@ -133,6 +138,13 @@ export interface Transport {
    * still travel as `bytes`).
    */
   readonly carries?: 'bytes' | 'envelopes' | 'cloudevents'
+  /** The broker this transport talks to, for `server.address` / `server.port` on spans and metrics. */
+  readonly server?: { readonly address: string; readonly port?: number }
+  /**
+   * The broker's own name for where a command or event goes (a subject, an exchange and routing
+   * key, a topic), for `messaging.destination.name`. Absent: the logical name is used.
+   */
+  destinationName?(target: DestinationTarget): string
   connect(host: TransportHost): Promise<void>
   disconnect(): Promise<void>
   isReady(): boolean
