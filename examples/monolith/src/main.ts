@@ -21,13 +21,14 @@ const { userId } = await eventBridge.invoke(registerNewUser, {
 log.info({ userId }, 'demo: registerNewUser answered')
 
 const user = await eventBridge.invoke(getUser, undefined, { parameter: { userId } })
-log.info({ user }, 'demo: getUser answered')
+// ids only: names and email addresses are personal data and stay out of the logs
+log.info({ userId: user.userId }, 'demo: getUser answered')
 
 const welcomeMail = await waitFor(async () => {
   const mails = await listSentMails(emailService.stores.state)
   return mails.find((mail) => mail.userId === userId)
 }, 5_000)
-log.info({ mail: welcomeMail }, 'demo: the email service recorded the welcome mail')
+log.info({ mailId: welcomeMail.mailId, userId }, 'demo: the email service recorded the welcome mail')
 
 log.info(
   { docs: `${gateway.url}/docs`, openapi: `${gateway.url}/openapi.json` },

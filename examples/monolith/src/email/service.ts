@@ -21,10 +21,7 @@ export const emailV1Service = createService(emailV1, {
         sentAt: new Date().toISOString(),
       }
       await ctx.stores.state.set(`${MAIL_PREFIX}${mail.mailId}`, mail)
-      ctx.logger.info(
-        { mailId: mail.mailId, userId, to: mail.to, subject: mail.subject },
-        'welcome mail sent',
-      )
+      ctx.logger.info({ mailId: mail.mailId, userId }, 'welcome mail sent')
     }),
   ],
 })
