@@ -71,6 +71,20 @@ describe('envelope codec', () => {
     expect(() => decodeEnvelope(raw)).toThrow(reason)
   })
 
+  it('a body that is not JSON is refused without quoting it (it is payload)', () => {
+    const secret = 'card=4111111111111111'
+    for (const body of [`{"payload": "${secret}" oops`, `${secret}{`, `{"a": 1, "b": ${secret}}`]) {
+      let message = ''
+      try {
+        decodeEnvelope(body)
+      } catch (error) {
+        message = (error as Error).message
+      }
+      expect(message).toMatch(/^Malformed message: not JSON \(\d+ characters/)
+      expect(message).not.toContain('4111')
+    }
+  })
+
   it('refuses to encode past the limit, naming it', () => {
     expect(() => encodeEnvelope(command, 100, 'nats')).toThrow(PayloadTooLargeError)
     expect(() => encodeEnvelope(command, 100, 'nats')).toThrow(/nats limit of 100 bytes/)

@@ -189,7 +189,11 @@ export function decodeEnvelope(raw: Uint8Array | string): Envelope {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    throw new MalformedMessageError(`not JSON (${(error as Error).message})`)
+    // V8's message quotes the text around the fault, which is payload: keep only where it is
+    const position = /position (\d+)/.exec((error as Error).message)?.[1]
+    throw new MalformedMessageError(
+      `not JSON (${text.length} characters${position === undefined ? '' : `, invalid at position ${position}`})`,
+    )
   }
   return validateEnvelope(value)
 }
