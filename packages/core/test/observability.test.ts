@@ -185,7 +185,12 @@ describe('with an OpenTelemetry SDK registered', () => {
 
   it('runs handlers inside their span: child spans, instrumented calls and nested invokes hang under it', async () => {
     spans.reset()
-    const bridge = new MemoryBridge()
+    const lines: Record<string, unknown>[] = []
+    const logger = createDefaultLogger(
+      {},
+      { level: 'info', destination: { write: (line) => void lines.push(JSON.parse(line)) } },
+    )
+    const bridge = new MemoryBridge({ logger })
     await bridge.start()
     let activeInHandler: string | undefined
     let handlerSpanId: string | undefined
@@ -197,6 +202,7 @@ describe('with an OpenTelemetry SDK registered', () => {
         handleCommand(checkoutCart, async (_input, ctx) => {
           activeInHandler = trace.getActiveSpan()?.spanContext().spanId
           handlerSpanId = ctx.span.spanContext().spanId
+          ctx.logger.info('checking out')
           return ctx.startActiveSpan('price the cart', async () => {
             // what an auto-instrumented HTTP or database client does: a span in the active context
             trace.getTracer('instrumented-db').startSpan('SELECT carts').end()
@@ -211,6 +217,7 @@ describe('with an OpenTelemetry SDK registered', () => {
     await bridge.stop()
 
     expect(activeInHandler).toBe(handlerSpanId)
+    expect(lines.find((line) => line.msg === 'checking out')?.spanId).toBe(handlerSpanId)
     const finished = spans.getFinishedSpans()
     const byName = (name: string) => finished.find((span) => span.name === name)
     const handler = byName('process checkout.v1.checkoutCart')!
@@ -348,6 +355,11 @@ describe('without an OpenTelemetry SDK (or with one registered late)', () => {
     await bridge.stop()
     const chain = lines.filter((line) => ['quoting', 'checking out', 'priced'].includes(line.msg as string))
     expect(chain).toHaveLength(3)
-    for (const line of chain) expect(line.correlationId).toBe('order-7')
+    for (const line of chain) {
+      expect(line.correlationId).toBe('order-7')
+      expect(line.instanceId).toBe(bridge.instanceId)
+      expect(typeof line.pid).toBe('number')
+      expect(typeof line.hostname).toBe('string')
+    }
   })
 })

@@ -84,7 +84,10 @@ export class EventBridge<T extends Transport = Transport> {
   constructor(transport: T, options: EventBridgeOptions = {}) {
     this.transport = transport
     this.instanceId = options.instanceId ?? newId()
-    this.logger = (options.logger ?? createDefaultLogger()).child({ bridge: transport.name })
+    this.logger = (options.logger ?? createDefaultLogger()).child({
+      bridge: transport.name,
+      instanceId: this.instanceId,
+    })
     this.defaultTimeout = options.defaultTimeout ?? 30_000
     this.drainTimeout = options.drainTimeout ?? 10_000
     this.spans = new MessagingSpans(transport)

@@ -79,6 +79,8 @@ export class MessageContext implements HookContext {
       handler: this.permissions.name,
       correlationId: this.scope.message.correlationId,
       traceId: traceIdOf(this.scope.message.traceparent),
+      // the handler's own span, so a log line points at the span it happened in
+      ...(this.scope.span.isRecording() ? { spanId: this.scope.span.spanContext().spanId } : {}),
     })
     return this.cachedLogger
   }
