@@ -26,7 +26,14 @@ export class ServiceProcess {
   ) {
     this.child = spawn(process.execPath, ['--import', 'tsx', join(sourceDir, `${script}.ts`)], {
       cwd: join(sourceDir, '..'),
-      env: { ...process.env, CONDUIT_LOG_LEVEL: 'info', ...env },
+      // several processes on one host: each serves its health on a free loopback port (logged)
+      env: {
+        ...process.env,
+        CONDUIT_LOG_LEVEL: 'info',
+        CONDUIT_HEALTH_PORT: '0',
+        CONDUIT_HEALTH_HOST: '127.0.0.1',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)))

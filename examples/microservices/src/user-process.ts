@@ -1,5 +1,6 @@
 import { userV1Service } from '@conduit/example-monolith/user/service'
-import { runServices } from './runProcess.js'
+import { runServices } from '@conduit/runner'
 
-// The user service alone: the same handlers as the monolith, now one process of many.
-await runServices([userV1Service])
+// The user service alone: the same handlers as the monolith, now one process of many. The
+// bridge, health port and drain timeout come from the environment (docs/operations.md).
+await runServices({ services: [userV1Service] })
