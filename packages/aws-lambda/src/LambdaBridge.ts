@@ -1,11 +1,18 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
-import type { CommandAddress, Envelope, EventBridgeOptions, InvokeOptions } from '@conduit/core'
+import {
+  type CommandAddress,
+  createDefaultLogger,
+  type Envelope,
+  type EventBridgeOptions,
+  type InvokeOptions,
+} from '@conduit/core'
 import { EventBridge, type Transport } from '@conduit/core/transport'
+import { currentInvocation, InvocationLogger, runInInvocation } from './invocationScope.js'
 import { createLambdaTransport, type LambdaTransport, type SubscriptionOutcome } from './LambdaTransport.js'
 
-/** The part of the Lambda context the bridge needs: how long the invocation may still run. */
+/** The part of the Lambda context the bridge needs: how long the invocation may still run, and its id. */
 export interface InvocationClock {
   getRemainingTimeInMillis(): number
+  awsRequestId?: string | undefined
 }
 
 /**
@@ -21,10 +28,10 @@ export const DEADLINE_MARGIN_MS = 250
  * encoding, tracing and errors are core's, once).
  */
 export class LambdaBridge extends EventBridge<LambdaTransport> {
-  private readonly invocationDeadline = new AsyncLocalStorage<number>()
-
   constructor(outgoing: Transport, options: EventBridgeOptions = {}) {
-    super(createLambdaTransport(outgoing), options)
+    // The engine's logger, and the service's unless it has its own, bind each invocation's id.
+    const logger = InvocationLogger.wrap(options.logger ?? createDefaultLogger())
+    super(createLambdaTransport(outgoing), { ...options, logger })
   }
 
   /** The transport outgoing invokes and emits go through (connected by `start()`). */
@@ -34,16 +41,20 @@ export class LambdaBridge extends EventBridge<LambdaTransport> {
 
   /**
    * Runs `work` as one Lambda invocation: every command invoked while it runs (by the HTTP
-   * gateway or by a handler) gets a deadline no later than the invocation's own end.
+   * gateway or by a handler) gets a deadline no later than the invocation's own end, and every
+   * line its loggers write carries the invocation's `awsRequestId`.
    */
   runInvocation<T>(clock: InvocationClock | undefined, work: () => Promise<T>): Promise<T> {
-    if (typeof clock?.getRemainingTimeInMillis !== 'function') return work()
-    const deadline = Date.now() + clock.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS
-    return this.invocationDeadline.run(deadline, work)
+    const deadline =
+      typeof clock?.getRemainingTimeInMillis === 'function'
+        ? Date.now() + clock.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS
+        : undefined
+    const awsRequestId = typeof clock?.awsRequestId === 'string' ? clock.awsRequestId : undefined
+    return runInInvocation({ deadline, awsRequestId, boundLoggers: new Map(), ended: false }, work)
   }
 
   override invokeAddress(address: CommandAddress, payload: unknown, options: InvokeOptions = {}) {
-    const deadline = this.invocationDeadline.getStore()
+    const deadline = currentInvocation()?.deadline
     if (deadline === undefined || (options.deadline !== undefined && options.deadline <= deadline)) {
       return super.invokeAddress(address, payload, options)
     }

@@ -7,7 +7,18 @@ import {
   type ServiceInstance,
 } from '@conduit/core'
 import { createMemoryTransport, type Transport } from '@conduit/core/transport'
+import { context as otelContext, ROOT_CONTEXT, type Span, trace } from '@opentelemetry/api'
+import { InvocationLogger } from './invocationScope.js'
+import {
+  defaultXRayContextMode,
+  type InvocationTrigger,
+  recordInvocationError,
+  startInvocationSpan,
+  type XRayContextMode,
+} from './invocationSpan.js'
 import { LambdaBridge } from './LambdaBridge.js'
+import type { LambdaContext } from './lambdaTypes.js'
+import { DEFAULT_FLUSH_TIMEOUT_MS, FLUSH_MARGIN_MS, flushTelemetry } from './telemetryFlush.js'
 
 export interface LambdaRuntimeOptions {
   /**
@@ -25,6 +36,18 @@ export interface LambdaRuntimeOptions {
   closeOnSigterm?: boolean
   /** how long the SIGTERM cleanup may take before the process ends anyway; default 400 ms */
   shutdownTimeoutMs?: number
+  /**
+   * What the X-Ray trace headers (`_X_AMZN_TRACE_ID`, `x-amzn-trace-id`, `AWSTraceHeader`) are to
+   * the invocation's span: `link` (each one a span link), or `parent` (the invocation's own header
+   * continues its trace when no W3C traceparent came with the request). Default: `parent` when
+   * OTEL_PROPAGATORS lists `xray-lambda`, else `link`.
+   */
+  xrayContext?: XRayContextMode
+  /**
+   * Upper bound on flushing the global tracer and meter providers before each invocation returns
+   * (never past the invocation's remaining time); default 2000 ms, 0 to leave flushing to you.
+   */
+  flushTimeoutMs?: number
 }
 
 type State = 'open' | 'closing' | 'closed'
@@ -45,6 +68,9 @@ export class LambdaRuntime {
   private closing: Promise<void> | undefined
   private readonly onSigterm = () => void this.shutDownOnSignal()
 
+  private readonly xrayContext: XRayContextMode
+  private readonly instanceOptions: InstanceOptions | undefined
+
   constructor(
     readonly service: Service,
     private readonly options: LambdaRuntimeOptions = {},
@@ -53,6 +79,11 @@ export class LambdaRuntime {
       options.outgoing ?? createMemoryTransport(new MemoryBroker()),
       options.engine,
     )
+    this.xrayContext = options.xrayContext ?? defaultXRayContextMode()
+    const instanceLogger = options.instance?.logger
+    this.instanceOptions = instanceLogger
+      ? { ...options.instance, logger: InvocationLogger.wrap(instanceLogger) }
+      : options.instance
   }
 
   /** Accepts a service (a runtime of its own) or a runtime to share. */
@@ -71,10 +102,45 @@ export class LambdaRuntime {
       return Promise.reject(new BridgeUnavailableError('the Lambda runtime was closed (SIGTERM or close())'))
     }
     if (this.instance?.isRunning) return Promise.resolve(this.instance)
-    this.starting ??= this.start().finally(() => {
-      this.starting = undefined // after a failure, the next invocation tries again
-    })
+    // Started outside the invocation's span: the connections it opens outlive the invocation.
+    this.starting ??= otelContext
+      .with(ROOT_CONTEXT, () => this.start())
+      .finally(() => {
+        this.starting = undefined // after a failure, the next invocation tries again
+      })
     return this.starting
+  }
+
+  /**
+   * Runs one Lambda invocation: in its span (FaaS attributes, X-Ray links; the active span while
+   * `work` runs) and its scope (command deadlines, `awsRequestId` on log lines); then ends the
+   * span and flushes spans and metrics, whether `work` succeeded or threw.
+   */
+  invoke<T>(
+    lambda: LambdaContext | undefined,
+    trigger: InvocationTrigger<T>,
+    work: (span: Span) => Promise<T>,
+  ): Promise<T> {
+    return this.bridge.runInvocation(lambda, async () => {
+      const span = startInvocationSpan(trigger, lambda, this.xrayContext)
+      try {
+        const result = await otelContext.with(trace.setSpan(otelContext.active(), span), () => work(span))
+        trigger.settle?.(span, result)
+        return result
+      } catch (error) {
+        recordInvocationError(span, error)
+        throw error
+      } finally {
+        span.end()
+        await flushTelemetry(this.flushBound(lambda), this.bridge.logger)
+      }
+    })
+  }
+
+  private flushBound(lambda: LambdaContext | undefined): number {
+    const configured = this.options.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS
+    if (typeof lambda?.getRemainingTimeInMillis !== 'function') return configured
+    return Math.min(configured, lambda.getRemainingTimeInMillis() - FLUSH_MARGIN_MS)
   }
 
   /** Stops the service (waiting for handlers in flight), then the bridge and its outgoing transport. */
@@ -89,7 +155,7 @@ export class LambdaRuntime {
       await this.bridge.start()
       this.bridgeStarted = true
     }
-    this.instance ??= await this.service.getInstance(this.bridge, this.options.instance)
+    this.instance ??= await this.service.getInstance(this.bridge, this.instanceOptions)
     await this.instance.start()
     if (this.options.closeOnSigterm ?? true) {
       process.removeListener('SIGTERM', this.onSigterm)

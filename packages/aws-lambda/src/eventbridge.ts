@@ -1,5 +1,6 @@
 import type { Logger } from '@conduit/core'
 import { type EventNaming, envelopeFromValue, type RecordOrigin } from './inboundEnvelope.js'
+import type { InvocationTrigger } from './invocationSpan.js'
 import type { LambdaBridge } from './LambdaBridge.js'
 import type { EventBridgeEvent } from './lambdaTypes.js'
 import { deliverRecord, RecordDeliveryError } from './recordDelivery.js'
@@ -34,4 +35,16 @@ export async function handleEventBridgeEvent(
     envelopeFromValue(event, origin, naming),
   )
   if (!result.ok) throw new RecordDeliveryError([{ recordId: event.id, reason: result.reason }])
+}
+
+/**
+ * The invocation's span for an EventBridge event: `timer` for a schedule (EventBridge rules and
+ * EventBridge Scheduler send `Scheduled Event`), else `pubsub`. The event carries no trace
+ * header: EventBridge passes a PutEvents trace to the invocation (`_X_AMZN_TRACE_ID`).
+ */
+export function eventBridgeInvocation(event: AnyEventBridgeEvent): InvocationTrigger {
+  const scheduled =
+    event['detail-type'] === 'Scheduled Event' &&
+    (event.source === 'aws.events' || event.source === 'aws.scheduler')
+  return { trigger: scheduled ? 'timer' : 'pubsub' }
 }

@@ -1,10 +1,16 @@
 import type { Service } from '@conduit/core'
-import { type AnyEventBridgeEvent, handleEventBridgeEvent, isEventBridgeEvent } from './eventbridge.js'
+import {
+  type AnyEventBridgeEvent,
+  eventBridgeInvocation,
+  handleEventBridgeEvent,
+  isEventBridgeEvent,
+} from './eventbridge.js'
 import { DEFAULT_EVENT_NAME_ATTRIBUTE, type EventNaming } from './inboundEnvelope.js'
+import type { InvocationTrigger } from './invocationSpan.js'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './LambdaRuntime.js'
 import type { LambdaContext, SnsEvent, SqsBatchResponse, SqsEvent } from './lambdaTypes.js'
-import { handleSnsEvent, isSnsEvent } from './sns.js'
-import { handleSqsEvent, isSqsEvent } from './sqs.js'
+import { handleSnsEvent, isSnsEvent, snsInvocation } from './sns.js'
+import { handleSqsEvent, isSqsEvent, sqsInvocation } from './sqs.js'
 
 export interface EventHandlerOptions extends LambdaRuntimeOptions {
   /**
@@ -46,26 +52,42 @@ export function createEventHandler(
   const concurrency = Math.max(1, options.sqsConcurrency ?? 10)
   const logger = runtime.bridge.logger.child({ component: 'lambda-events' })
 
-  const handler = async (
-    event: SourceEvent,
-    context?: LambdaContext,
-  ): Promise<SqsBatchResponse | undefined> => {
-    await runtime.ready()
+  const handler = (event: SourceEvent, context?: LambdaContext): Promise<SqsBatchResponse | undefined> => {
     const { bridge } = runtime
-    return bridge.runInvocation(context, async () => {
-      if (isSqsEvent(event)) return handleSqsEvent(event, bridge, logger, { naming, concurrency })
-      if (isEventBridgeEvent(event)) return void (await handleEventBridgeEvent(event, bridge, logger, naming))
-      if (isSnsEvent(event)) return void (await handleSnsEvent(event, bridge, logger, naming))
-      if (Array.isArray((event as { Records?: unknown }).Records)) {
-        // An event source mapping with nothing to deliver.
-        return (event as { Records: unknown[] }).Records.length === 0
-          ? { batchItemFailures: [] }
-          : unknown(event)
+    const source = sourceOf(event)
+    return runtime.invoke<SqsBatchResponse | undefined>(context, source.trigger, async () => {
+      await runtime.ready()
+      switch (source.kind) {
+        case 'sqs':
+          return handleSqsEvent(source.event, bridge, logger, { naming, concurrency })
+        case 'eventbridge':
+          return void (await handleEventBridgeEvent(source.event, bridge, logger, naming))
+        case 'sns':
+          return void (await handleSnsEvent(source.event, bridge, logger, naming))
+        case 'empty':
+          return { batchItemFailures: [] } // an event source mapping with nothing to deliver
+        default:
+          return unknown(event)
       }
-      return unknown(event)
     })
   }
   return Object.assign(handler as EventHandler, { runtime, close: () => runtime.close() })
+}
+
+type RecognisedEvent =
+  | { kind: 'sqs'; event: SqsEvent; trigger: InvocationTrigger }
+  | { kind: 'eventbridge'; event: AnyEventBridgeEvent; trigger: InvocationTrigger }
+  | { kind: 'sns'; event: SnsEvent; trigger: InvocationTrigger }
+  | { kind: 'empty' | 'unknown'; trigger: InvocationTrigger }
+
+/** Which source sent the event, and what its invocation span says about it. */
+function sourceOf(event: SourceEvent): RecognisedEvent {
+  if (isSqsEvent(event)) return { kind: 'sqs', event, trigger: sqsInvocation(event) }
+  if (isEventBridgeEvent(event)) return { kind: 'eventbridge', event, trigger: eventBridgeInvocation(event) }
+  if (isSnsEvent(event)) return { kind: 'sns', event, trigger: snsInvocation() }
+  const records = (event as { Records?: unknown }).Records
+  const kind = Array.isArray(records) && records.length === 0 ? 'empty' : 'unknown'
+  return { kind, trigger: { trigger: 'other' } }
 }
 
 function unknown(event: unknown): never {

@@ -6,7 +6,10 @@ import {
   type GatewayOptions,
   toErrorReply,
 } from '@conduit/http'
+import { SpanStatusCode } from '@opentelemetry/api'
 import { handle } from 'hono/aws-lambda'
+import { InvocationLogger } from './invocationScope.js'
+import { type InvocationTrigger, localTraceparent } from './invocationSpan.js'
 import { LambdaRuntime, type LambdaRuntimeOptions } from './LambdaRuntime.js'
 import type {
   ApiGatewayProxyEvent,
@@ -52,27 +55,99 @@ export function createHttpHandler(
 ): HttpHandler {
   const runtime = LambdaRuntime.of(target, options)
   const { services = [], stripStage = true, ...gatewayOptions } = options
-  const logger = options.logger ?? runtime.bridge.logger
+  const logger = options.logger ? InvocationLogger.wrap(options.logger) : runtime.bridge.logger
   // The gateway loads the OpenAPI generator and the docs page's files on first use only, so a
   // bundle without swagger-ui-dist still starts (its /docs answers 404 with a warning).
   const gateway = createGateway({
     ...gatewayOptions,
+    logger,
     services: [runtime.service.definition, ...services.filter((s) => s !== runtime.service.definition)],
     bridge: runtime.bridge,
   })
   const respond = handle(gateway)
 
-  const handler = async (event: HttpEvent, context?: LambdaContext): Promise<HttpResult> => {
-    try {
-      await runtime.ready()
-    } catch (error) {
-      // No service to answer (e.g. the broker is unreachable): a gateway-shaped 503, not a crash.
-      return unavailable(event, error, logger)
-    }
-    const request = stripStage ? withoutStage(event) : event
-    return runtime.bridge.runInvocation(context, () => respond(request as never, context as never))
-  }
+  const handler = (event: HttpEvent, context?: LambdaContext): Promise<HttpResult> =>
+    runtime.invoke(context, httpInvocation(event), async (span) => {
+      try {
+        await runtime.ready()
+      } catch (error) {
+        // No service to answer (e.g. the broker is unreachable): a gateway-shaped 503, not a crash.
+        return unavailable(event, error, logger)
+      }
+      const request = withTraceparent(stripStage ? withoutStage(event) : event, localTraceparent(span))
+      return respond(request as never, context as never)
+    })
   return Object.assign(handler, { runtime, close: () => runtime.close() })
+}
+
+/**
+ * The invocation's span for an HTTP event: named after the API Gateway route (REST `resource`,
+ * HTTP API `routeKey`) when it has one, else the function; continues the request's W3C
+ * traceparent and links its `x-amzn-trace-id`. A 5xx answer marks it failed.
+ */
+function httpInvocation(event: HttpEvent): InvocationTrigger<HttpResult> {
+  const header = headerReader(event)
+  const route = 'rawPath' in event ? routeOf(event.routeKey) : event.resource
+  const method = 'rawPath' in event ? event.requestContext?.http?.method : event.httpMethod
+  return {
+    trigger: 'http',
+    name: route,
+    attributes: {
+      ...(method ? { 'http.request.method': method } : {}),
+      ...(route ? { 'http.route': route } : {}),
+    },
+    traceparent: header('traceparent'),
+    tracestate: header('tracestate'),
+    xray: [{ source: 'x-amzn-trace-id', header: header('x-amzn-trace-id') }],
+    settle(span, result) {
+      span.setAttribute('http.response.status_code', result.statusCode)
+      if (result.statusCode >= 500) {
+        span.setAttribute('error.type', String(result.statusCode))
+        span.setStatus({ code: SpanStatusCode.ERROR })
+      }
+    },
+  }
+}
+
+/** An HTTP API route key (`POST /users/{id}`) as a route; `$default` names none. */
+function routeOf(routeKey: string | undefined): string | undefined {
+  if (!routeKey || routeKey === '$default') return undefined
+  const space = routeKey.indexOf(' ')
+  return space === -1 ? routeKey : routeKey.slice(space + 1)
+}
+
+/**
+ * The request as the gateway sees it: its `traceparent` names the invocation's span, so the
+ * gateway's and the engine's spans are its children whether or not the caller sent one.
+ */
+function withTraceparent(event: HttpEvent, traceparent: string | undefined): HttpEvent {
+  if (traceparent === undefined) return event
+  const replace = <V>(headers: Record<string, V | undefined> | null | undefined, value: V) => {
+    if (!headers) return headers
+    const copy = Object.fromEntries(
+      Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'traceparent'),
+    )
+    copy.traceparent = value
+    return copy
+  }
+  if ('rawPath' in event) return { ...event, headers: replace(event.headers, traceparent)! }
+  return {
+    ...event,
+    headers: replace(event.headers, traceparent) ?? { traceparent },
+    multiValueHeaders: replace(event.multiValueHeaders, [traceparent]),
+  }
+}
+
+function headerReader(event: HttpEvent): (name: string) => string | undefined {
+  const headers = new Map<string, string>()
+  const multi = 'multiValueHeaders' in event ? event.multiValueHeaders : undefined
+  for (const [name, values] of Object.entries(multi ?? {})) {
+    if (values?.[0] !== undefined) headers.set(name.toLowerCase(), values[0])
+  }
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers.set(name.toLowerCase(), value)
+  }
+  return (name) => headers.get(name)
 }
 
 /** HTTP API events of a named stage carry it in `rawPath` (`/prod/api/...`). */
@@ -86,10 +161,7 @@ function withoutStage(event: HttpEvent): HttpEvent {
 }
 
 function unavailable(event: HttpEvent, error: unknown, logger: Logger): HttpResult {
-  const headers = new Map(
-    Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value ?? undefined]),
-  )
-  const correlationId = correlationIdOf((name) => headers.get(name))
+  const correlationId = correlationIdOf(headerReader(event))
   logger.error({ err: error, correlationId }, 'the function could not start its service')
   const reply = toErrorReply(
     new BridgeUnavailableError('The service could not start (its bridge is unreachable); try again'),

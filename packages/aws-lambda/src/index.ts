@@ -16,6 +16,7 @@ export {
   type EventHandlerOptions,
   type SourceEvent,
 } from './events.js'
+export type { FaasTrigger } from './faasAttributes.js'
 export {
   createHttpHandler,
   type HttpEvent,
@@ -29,6 +30,7 @@ export {
   envelopeFromValue,
   type RecordOrigin,
 } from './inboundEnvelope.js'
+export type { InvocationTrigger, XRayContextMode } from './invocationSpan.js'
 export { DEADLINE_MARGIN_MS, type InvocationClock, LambdaBridge } from './LambdaBridge.js'
 export { LambdaRuntime, type LambdaRuntimeOptions } from './LambdaRuntime.js'
 export {
@@ -51,3 +53,4 @@ export type {
   SqsRecord,
 } from './lambdaTypes.js'
 export { RecordDeliveryError, type RecordResult } from './recordDelivery.js'
+export { DEFAULT_FLUSH_TIMEOUT_MS } from './telemetryFlush.js'

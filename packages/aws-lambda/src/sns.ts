@@ -1,5 +1,6 @@
 import type { Logger } from '@conduit/core'
 import { type EventNaming, envelopeFromBody, type RecordOrigin } from './inboundEnvelope.js'
+import type { InvocationTrigger } from './invocationSpan.js'
 import type { LambdaBridge } from './LambdaBridge.js'
 import type { SnsEvent, SnsRecord } from './lambdaTypes.js'
 import { deliverRecord, RecordDeliveryError } from './recordDelivery.js'
@@ -30,6 +31,14 @@ export async function handleSnsEvent(
     if (!result.ok) failures.push({ recordId: origin.id, reason: result.reason })
   }
   if (failures.length > 0) throw new RecordDeliveryError(failures)
+}
+
+/**
+ * The invocation's span for SNS notifications. SNS carries no trace header in the event: an
+ * active-tracing topic passes its trace to the invocation (`_X_AMZN_TRACE_ID`).
+ */
+export function snsInvocation(): InvocationTrigger {
+  return { trigger: 'pubsub' }
 }
 
 function snsOrigin(record: SnsRecord, eventNameAttribute: string): RecordOrigin {

@@ -1,5 +1,7 @@
 import type { Logger } from '@conduit/core'
+import { SpanKind } from '@opentelemetry/api'
 import { type EventNaming, envelopeFromBody, type RecordOrigin } from './inboundEnvelope.js'
+import type { InvocationTrigger } from './invocationSpan.js'
 import type { LambdaBridge } from './LambdaBridge.js'
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from './lambdaTypes.js'
 import { deliverRecord, type RecordResult } from './recordDelivery.js'
@@ -63,6 +65,32 @@ export async function handleSqsEvent(
     )
   }
   return { batchItemFailures }
+}
+
+/**
+ * The invocation's span for an SQS batch, as the conventions' "SQS event" span: CONSUMER,
+ * `process <queue>` (`multiple_sources` for several queues), linked to each record's
+ * `AWSTraceHeader` (the records' own W3C traceparents parent the engine's per-message spans).
+ */
+export function sqsInvocation(event: SqsEvent): InvocationTrigger {
+  const queues = new Set(event.Records.map((record) => record.eventSourceARN?.split(':').at(-1) ?? ''))
+  const queue = queues.size === 1 ? [...queues][0] || undefined : undefined
+  return {
+    trigger: 'pubsub',
+    kind: SpanKind.CONSUMER,
+    name: `process ${queue ?? 'multiple_sources'}`,
+    attributes: {
+      'messaging.system': 'aws_sqs',
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.batch.message_count': event.Records.length,
+      ...(queue ? { 'messaging.destination.name': queue } : {}),
+    },
+    xray: event.Records.map((record) => ({
+      source: 'AWSTraceHeader' as const,
+      header: record.attributes?.AWSTraceHeader,
+    })),
+  }
 }
 
 function sqsOrigin(record: SqsRecord, eventNameAttribute: string): RecordOrigin {
