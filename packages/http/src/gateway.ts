@@ -1,6 +1,7 @@
-import type { EventBridge, Logger, ServiceDefinition } from '@conduit/core'
+import { type EventBridge, HealthMonitor, type Logger, type ServiceDefinition } from '@conduit/core'
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
+import { routePath } from 'hono/route'
 import { type AuthHook, bearerJwtAuth, type JwtAuthOptions, type Principal } from './auth.js'
 import { commandHandler, errorResponse } from './commandRoute.js'
 import { CORRELATION_HEADER, correlationIdOf } from './correlation.js'
@@ -10,6 +11,7 @@ import { type EventStreamOptions, mountEventStream } from './eventStreamRoute.js
 import { mountHealth, type ReadinessCheck } from './health.js'
 import { buildOpenApiDocument, type OpenApiOptions } from './openapi.js'
 import { headerReader } from './requestHeaders.js'
+import { type AccessLogOptions, RequestTelemetry } from './requestTelemetry.js'
 import { buildRouteTable, defaultRoutePath, type GatewayRoute, type RoutePathBuilder } from './routes.js'
 
 export interface GatewayOptions {
@@ -38,6 +40,13 @@ export interface GatewayOptions {
   docs?: boolean
   /** extra `/readyz` checks besides the bridge, by dependency name */
   readiness?: Record<string, ReadinessCheck>
+  /**
+   * the monitor behind `/healthz` and `/readyz`, when the process shares one (it then holds the
+   * readiness checks); default: one for the bridge and `readiness`
+   */
+  health?: HealthMonitor
+  /** one line per request at this level (default `{ level: 'info' }`), or false for none */
+  accessLog?: AccessLogOptions | false
   /** opt-in Server-Sent Events endpoint */
   sse?: EventStreamOptions
   logger?: Logger
@@ -66,13 +75,21 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   const sse = options.sse
   const ssePath = sse ? (sse.path ?? `${prefix}/events`) : undefined
   const sseIsPublic = sse?.public ?? publicByDefault
+  if (options.health && options.readiness) {
+    throw new TypeError('createGateway: pass the readiness checks to the HealthMonitor given as `health`')
+  }
+  const health = options.health ?? new HealthMonitor(bridge, options.readiness ?? {})
+  const telemetry = new RequestTelemetry(
+    logger,
+    options.accessLog === false ? undefined : (options.accessLog?.level ?? 'info'),
+  )
   const auth = resolveAuth(
     options.auth,
     routes.some((route) => !route.isPublic) || (sse !== undefined && !sseIsPublic),
   )
 
   const app = new Hono<GatewayEnv>()
-  if (options.cors) app.use('*', cors(corsOptions(options.cors)))
+  if (options.cors) app.use('*', observedPreflight(cors(corsOptions(options.cors)), telemetry))
 
   const authenticate = async (
     c: Context,
@@ -90,16 +107,22 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     timeout: options.timeout,
     forwardHeaders: options.forwardHeaders,
     authenticate,
+    telemetry,
   }
   for (const route of routes) app.on(route.method, route.path, commandHandler(route, commandDependencies))
 
-  // Every other route gets the correlation header from a middleware scoped to its own paths,
-  // so the command routes above stay middleware-free.
-  const correlate: MiddlewareHandler<GatewayEnv> = async (c, next) => {
-    const correlationId = correlationIdOf(headerReader(c))
+  // Every other route gets the correlation header and is observed by a middleware scoped to its
+  // own paths, so the command routes above (which observe themselves) stay middleware-free.
+  const observe: MiddlewareHandler<GatewayEnv> = async (c, next) => {
+    if (c.get('correlationId') !== undefined) return next() // matched by two of the paths below
+    const header = headerReader(c)
+    const correlationId = correlationIdOf(header)
     c.set('correlationId', correlationId)
     c.header(CORRELATION_HEADER, correlationId)
-    await next()
+    // the last matched route is the handler's (these middlewares are registered before any handler)
+    const request = telemetry.begin(c, routePath(c, -1), correlationId, header)
+    await request.run(next)
+    request.end(c.res.status, c.error)
   }
   for (const path of [
     '/healthz',
@@ -109,9 +132,9 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     `${DOCS_PATH}/*`,
     ...(ssePath ? [ssePath] : []),
   ]) {
-    app.use(path, correlate)
+    app.use(path, observe)
   }
-  mountHealth(app, bridge, options.readiness ?? {})
+  mountHealth(app, health)
   if (sse && ssePath) {
     mountEventStream(app, {
       bridge,
@@ -152,13 +175,36 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
   }
 
   app.notFound((c) => {
-    const notFound = requestErrors.notFound(c.req.method, c.req.path)
-    return errorResponse(notFound, c.get('correlationId') ?? correlationIdOf(headerReader(c)), logger)
+    const header = headerReader(c)
+    const correlationId = c.get('correlationId') ?? correlationIdOf(header)
+    // observed here unless a path middleware above already does (a docs asset that is not there)
+    const request = c.get('correlationId') ? undefined : telemetry.begin(c, undefined, correlationId, header)
+    const response = errorResponse(requestErrors.notFound(c.req.method, c.req.path), correlationId, logger)
+    request?.end(response.status)
+    return response
   })
   app.onError((error, c) =>
     errorResponse(error, c.get('correlationId') ?? correlationIdOf(headerReader(c)), logger),
   )
   return app
+}
+
+/**
+ * CORS answers preflight (OPTIONS) requests itself, before any route: observe those here. Every
+ * other request passes through to its route, which observes it.
+ */
+function observedPreflight(
+  corsMiddleware: MiddlewareHandler,
+  telemetry: RequestTelemetry,
+): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.method !== 'OPTIONS') return corsMiddleware(c, next)
+    const header = headerReader(c)
+    const request = telemetry.begin(c, undefined, correlationIdOf(header), header)
+    const response = await request.run(() => corsMiddleware(c, next))
+    request.end((response ?? c.res).status)
+    return response
+  }
 }
 
 function resolveAuth(auth: GatewayOptions['auth'], needed: boolean): AuthHook | undefined {

@@ -13,6 +13,12 @@ export {
 } from './gateway.js'
 export type { ReadinessCheck } from './health.js'
 export { buildOpenApiDocument, type OpenApiDocument, type OpenApiOptions } from './openapi.js'
-export { type GatewayProcessOptions, type RunningGateway, runGatewayProcess } from './process.js'
+export {
+  DEFAULT_SHUTDOWN_DELAY_MS,
+  type GatewayProcessOptions,
+  type RunningGateway,
+  runGatewayProcess,
+} from './process.js'
+export type { AccessLogLevel, AccessLogOptions } from './requestTelemetry.js'
 export { buildRouteTable, defaultRoutePath, type GatewayRoute, type RoutePathBuilder } from './routes.js'
 export { type ServedGateway, type ServeOptions, serveGateway } from './serve.js'

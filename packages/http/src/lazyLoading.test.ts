@@ -65,11 +65,10 @@ describe('a document the generator cannot produce', () => {
     const lines: Record<string, any>[] = []
     const record = (fields: object, msg: string) => lines.push({ ...fields, msg })
     const logger = { error: record, warn: record, info: record, debug: record, child: () => logger }
-    const app = createGateway({
-      services: [oddV1],
-      bridge: new MemoryBridge(),
-      logger: logger as unknown as Logger,
-    })
+    // started, so /healthz below reports the gateway, not a bridge that never ran
+    const bridge = new MemoryBridge()
+    await bridge.start()
+    const app = createGateway({ services: [oddV1], bridge, logger: logger as unknown as Logger })
 
     const response = await app.request('/openapi.json')
     expect(response.status).toBe(500)
@@ -84,5 +83,6 @@ describe('a document the generator cannot produce', () => {
       }),
     )
     expect((await app.request('/healthz')).status).toBe(200)
+    await bridge.stop()
   })
 })

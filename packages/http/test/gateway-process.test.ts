@@ -17,7 +17,12 @@ afterEach(() => {
 async function startProcess(args: string[]): Promise<string> {
   child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/gateway.ts', ...args], {
     cwd: packageDir,
-    env: { ...process.env, CONDUIT_LOG_LEVEL: 'info', CONDUIT_JWT_SECRET: JWT_SECRET },
+    env: {
+      ...process.env,
+      CONDUIT_LOG_LEVEL: 'info',
+      CONDUIT_JWT_SECRET: JWT_SECRET,
+      CONDUIT_SHUTDOWN_DELAY_MS: '100',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const lines = createInterface({ input: child.stdout! })

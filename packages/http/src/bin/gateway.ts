@@ -12,7 +12,8 @@
  * (`NODE_OPTIONS='--import tsx'`).
  * Auth from the environment: CONDUIT_JWT_SECRET (HS256) or CONDUIT_JWT_PUBLIC_KEY (RS256 PEM),
  * CONDUIT_JWT_ISSUER, CONDUIT_JWT_AUDIENCE. CONDUIT_CORS_ORIGIN enables CORS for that origin
- * (`*` for any); CONDUIT_SSE_EVENTS enables the event stream for that pattern.
+ * (`*` for any); CONDUIT_SSE_EVENTS enables the event stream for that pattern;
+ * CONDUIT_SHUTDOWN_DELAY_MS sets how long /readyz answers 503 before the listener closes.
  */
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -35,7 +36,8 @@ const USAGE = `Usage: conduit-gateway --services <module> [--services <module> .
 A module is a path (relative to the working directory) or a file: URL. TypeScript modules need
 a loader: NODE_OPTIONS='--import tsx' conduit-gateway --services ./src/definitions.ts
 Environment: CONDUIT_JWT_SECRET or CONDUIT_JWT_PUBLIC_KEY, CONDUIT_JWT_ISSUER,
-CONDUIT_JWT_AUDIENCE, CONDUIT_CORS_ORIGIN, CONDUIT_SSE_EVENTS, CONDUIT_LOG_LEVEL.
+CONDUIT_JWT_AUDIENCE, CONDUIT_CORS_ORIGIN, CONDUIT_SSE_EVENTS, CONDUIT_LOG_LEVEL,
+CONDUIT_SHUTDOWN_DELAY_MS (ms /readyz answers 503 before the listener closes; default 5000).
 `
 
 function fail(message: string): never {
@@ -116,6 +118,12 @@ if (values.help) {
 const port = Number(values.port)
 if (!Number.isInteger(port) || port < 0 || port > 65_535) fail(`--port ${values.port} is not a port number`)
 
+const shutdownDelay = process.env.CONDUIT_SHUTDOWN_DELAY_MS
+const shutdownDelayMs = shutdownDelay === undefined ? undefined : Number(shutdownDelay)
+if (shutdownDelayMs !== undefined && !(Number.isInteger(shutdownDelayMs) && shutdownDelayMs >= 0)) {
+  fail(`CONDUIT_SHUTDOWN_DELAY_MS=${shutdownDelay} is not a number of milliseconds`)
+}
+
 const services = await loadServices(values.services)
 if (services.length === 0) fail('no service definitions found; pass --services <module>')
 const auth = jwtFromEnvironment()
@@ -128,6 +136,7 @@ await runGatewayProcess({
   hostname: values.host,
   prefix: values.prefix,
   publicByDefault: values.public,
+  ...(shutdownDelayMs === undefined ? {} : { shutdownDelayMs }),
   ...(auth ? { auth } : {}),
   ...(corsOrigin ? { cors: { origin: corsOrigin } } : {}),
   ...(sseEvents ? { sse: { eventPattern: sseEvents } } : {}),

@@ -13,9 +13,11 @@ export interface TestGateway {
   stop(): Promise<void>
 }
 
-/** The fixture services on a MemoryBridge behind a gateway on 127.0.0.1, random port. */
-export async function startTestGateway(overrides: Partial<GatewayOptions> = {}): Promise<TestGateway> {
-  const bridge = new MemoryBridge()
+/** The fixture services on a MemoryBridge (the one given, else a new one) behind a gateway on 127.0.0.1, random port. */
+export async function startTestGateway(
+  overrides: Partial<Omit<GatewayOptions, 'bridge'>> & { bridge?: MemoryBridge } = {},
+): Promise<TestGateway> {
+  const bridge = overrides.bridge ?? new MemoryBridge()
   await bridge.start()
   const userService = await createUserService().getInstance(bridge)
   await userService.start()
