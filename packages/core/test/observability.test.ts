@@ -39,6 +39,7 @@ import {
   handleSubscription,
   MemoryBridge,
 } from '../src/index.js'
+import { isTracingActive } from '../src/observability/tracing.js'
 
 const spans = new InMemorySpanExporter()
 const metricExporter = new InMemoryMetricExporter(AggregationTemporality.DELTA)
@@ -301,6 +302,19 @@ describe('without an OpenTelemetry SDK (or with one registered late)', () => {
       metrics.disable()
       await bridge.stop()
     }
+  })
+
+  it('takes no span path without an SDK, even for calls that carry a traceparent', async () => {
+    const bridge = new MemoryBridge()
+    await bridge.start()
+    await (
+      await createService(pricingV1, { commands: [handleCommand(quote, () => ({ price: 1 }))] }).getInstance(
+        bridge,
+      )
+    ).start()
+    await bridge.invoke(quote, {}, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })
+    expect(isTracingActive()).toBe(false)
+    await bridge.stop()
   })
 
   it('messages still carry random W3C trace ids, not a per-process prefix and a counter', async () => {

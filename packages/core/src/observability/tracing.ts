@@ -3,7 +3,7 @@ import {
   type Attributes,
   context,
   INVALID_SPAN_CONTEXT,
-  type ProxyTracerProvider,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   type SpanContext,
@@ -67,9 +67,11 @@ function newTraceId(): string {
 
 // Without an OpenTelemetry SDK every span is a no-op, yet building one (context maps,
 // traceparent parsing) costs more than the rest of an in-memory call. So the engine remembers
-// whether the global provider's current delegate makes real spans; a new delegate (an SDK
-// registered at any time) is tried again by the next real span, so no probe span is exported.
+// whether the global provider's current delegate is the API's no-op one (a fresh proxy's
+// delegate is), and looks again whenever the delegate changes: an SDK registered at any time is
+// used from the next message on, and no probe span is ever exported.
 export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT)
+const NOOP_TRACER_PROTOTYPE = Object.getPrototypeOf(new ProxyTracerProvider().getDelegate().getTracer('noop'))
 let knownDelegate: unknown
 let tracingActive = false
 
@@ -79,7 +81,7 @@ export function isTracingActive(): boolean {
   if (delegate !== knownDelegate) {
     knownDelegate = delegate
     tracer = trace.getTracer('@conduit/core', '0.1.0')
-    tracingActive = true // until the first span says otherwise
+    tracingActive = Object.getPrototypeOf(delegate.getTracer('@conduit/core')) !== NOOP_TRACER_PROTOTYPE
   }
   return tracingActive
 }
@@ -89,13 +91,7 @@ export function startSpan(name: string, kind: SpanKind, attributes: Attributes, 
   if (!isTracingActive()) return NOOP_SPAN
   const parentContext = parent ? parseTraceparent(parent) : undefined
   const ctx = parentContext ? trace.setSpanContext(ROOT_CONTEXT, parentContext) : context.active()
-  const span = tracer.startSpan(name, { kind, attributes }, ctx)
-  if (!trace.isSpanContextValid(span.spanContext())) {
-    // the no-op tracer: nothing registered, so skip spans until a provider appears
-    tracingActive = false
-    return NOOP_SPAN
-  }
-  return span
+  return tracer.startSpan(name, { kind, attributes }, ctx)
 }
 
 /**
