@@ -1,6 +1,7 @@
 import {
   BridgeUnavailableError,
   type EventBridgeOptions,
+  flushTelemetry,
   type InstanceOptions,
   MemoryBroker,
   type Service,
@@ -18,7 +19,7 @@ import {
 } from './invocationSpan.js'
 import { LambdaBridge } from './LambdaBridge.js'
 import type { LambdaContext } from './lambdaTypes.js'
-import { DEFAULT_FLUSH_TIMEOUT_MS, FLUSH_MARGIN_MS, flushTelemetry } from './telemetryFlush.js'
+import { DEFAULT_FLUSH_TIMEOUT_MS, FLUSH_MARGIN_MS } from './telemetryFlush.js'
 
 export interface LambdaRuntimeOptions {
   /**
@@ -132,7 +133,7 @@ export class LambdaRuntime {
         throw error
       } finally {
         span.end()
-        await flushTelemetry(this.flushBound(lambda), this.bridge.logger)
+        await flushTelemetry(this.flushBound(lambda), this.bridge.logger, 'the invocation returns without it')
       }
     })
   }

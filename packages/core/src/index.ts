@@ -89,6 +89,7 @@ export {
   compileEventPattern,
   isWildcardPattern,
 } from './names.js'
+export { flushTelemetry } from './observability/flush.js'
 export {
   type CheckResult,
   HealthMonitor,

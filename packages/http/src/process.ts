@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises'
-import { HealthMonitor } from '@conduit/core'
+import { flushTelemetry, HealthMonitor } from '@conduit/core'
 import type { Hono } from 'hono'
 import { createGateway, type GatewayEnv, type GatewayOptions } from './gateway.js'
 import { type ServedGateway, type ServeOptions, serveGateway } from './serve.js'
@@ -74,11 +74,13 @@ export async function runGatewayProcess(options: GatewayProcessOptions): Promise
       process.exit(1)
     }
     process.once('SIGINT', exitNow).once('SIGTERM', exitNow)
+    // what the OpenTelemetry SDK still buffers goes out before the process ends (bounded)
+    const flushed = () => flushTelemetry(2_000, logger, 'the process exits without it')
     stop(`${signal} received`).then(
-      () => process.exit(0),
+      () => flushed().then(() => process.exit(0)),
       (error) => {
         logger.error({ err: error }, 'gateway did not stop cleanly')
-        process.exit(1)
+        return flushed().then(() => process.exit(1))
       },
     )
   }

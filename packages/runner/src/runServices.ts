@@ -1,5 +1,6 @@
 import {
   type EventBridge,
+  flushTelemetry,
   HealthMonitor,
   type InstanceOptions,
   type Logger,
@@ -20,6 +21,9 @@ import { type HealthServer, serveHealth, watchLiveness } from './healthServer.js
 import { createProcessLogger } from './logger.js'
 import { onShutdownSignal } from './signals.js'
 import { stopGracefully } from './stopGracefully.js'
+
+/** Bound on exporting buffered spans and metrics before the process exits. */
+const TELEMETRY_FLUSH_MS = 2_000
 
 /** A service with the options of its instance (stores, config, logger). */
 export interface ServiceToRun {
@@ -123,7 +127,14 @@ export async function runServices(options: RunServicesOptions): Promise<RunningS
     })
     return stopping
   }
-  const stopAndExit = (reason: string) => void stop(reason).then((clean) => process.exit(clean ? 0 : 1))
+  // What the OpenTelemetry SDK still buffers goes out before the process ends (bounded).
+  const stopAndExit = (reason: string) =>
+    void stop(reason)
+      .then(async (clean) => {
+        await flushTelemetry(TELEMETRY_FLUSH_MS, logger, 'the process exits without it')
+        return clean
+      })
+      .then((clean) => process.exit(clean ? 0 : 1))
   const removeSignalListeners = ownsProcess
     ? onShutdownSignal(logger, (signal) => {
         signalled = signal
