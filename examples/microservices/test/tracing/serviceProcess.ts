@@ -1,0 +1,4 @@
+import { runServices } from '@conduit/runner'
+import { inventoryService } from './inventory.js'
+
+await runServices({ services: [inventoryService] })
