@@ -40,7 +40,11 @@ export function envelopeFromBody(body: string, origin: RecordOrigin, naming: Eve
   try {
     value = JSON.parse(body)
   } catch (error) {
-    throw new MalformedMessageError(`body is not JSON (${(error as Error).message})`)
+    // V8's message quotes the text around the fault, which is payload: keep only where it is
+    const position = /position (\d+)/.exec((error as Error).message)?.[1]
+    throw new MalformedMessageError(
+      `body is not JSON (${body.length} characters${position === undefined ? '' : `, invalid at position ${position}`})`,
+    )
   }
   return envelopeFromValue(value, origin, naming)
 }
