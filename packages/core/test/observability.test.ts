@@ -265,7 +265,7 @@ describe('with an OpenTelemetry SDK registered', () => {
     const outcomes = calls.map((point) => point.attributes[ATTR_ERROR_TYPE] ?? 'ok').sort()
     expect(outcomes).toEqual(['INTERNAL', 'NOT_FOUND', 'TIMEOUT', 'VALIDATION_FAILED', 'ok'])
     const invalid = calls.find((point) => point.attributes[ATTR_ERROR_TYPE] === 'VALIDATION_FAILED')
-    expect((invalid?.value as { count: number }).count).toBe(2) // bad input, and bad output
+    expect((invalid!.value as { count: number }).count).toBe(2) // bad input, and bad output
     expect(calls.every((point) => point.attributes[ATTR_MESSAGING_OPERATION_NAME] === 'send')).toBe(true)
     const seconds = calls.find((point) => point.attributes[ATTR_ERROR_TYPE] === 'TIMEOUT')!.value as {
       sum: number

@@ -60,7 +60,7 @@ export class OtlpCollector {
     }[]
   }): void {
     for (const resourceSpans of payload.resourceSpans ?? []) {
-      const service = String(valueOf(resourceSpans.resource?.attributes, 'service.name') ?? '')
+      const service = String(attributeValue(resourceSpans.resource?.attributes, 'service.name') ?? '')
       for (const scope of resourceSpans.scopeSpans ?? []) {
         for (const span of scope.spans ?? []) {
           const attributes = Object.fromEntries(
@@ -88,7 +88,7 @@ function plain(value: OtlpValue): unknown {
   return value.stringValue ?? (value.intValue === undefined ? value.boolValue : Number(value.intValue))
 }
 
-function valueOf(attributes: { key: string; value: OtlpValue }[] | undefined, key: string): unknown {
+function attributeValue(attributes: { key: string; value: OtlpValue }[] | undefined, key: string): unknown {
   const found = attributes?.find((attribute) => attribute.key === key)
   return found ? plain(found.value) : undefined
 }

@@ -6,9 +6,8 @@ describe('semantic-convention names', () => {
   it('every name Conduit writes is the one @opentelemetry/semantic-conventions exports', () => {
     const names = Object.entries(ours).filter(([, value]) => typeof value === 'string')
     expect(names.length).toBeGreaterThan(15)
-    for (const [name, value] of names) {
-      expect(conventions[name as keyof typeof conventions], name).toBe(value)
-    }
+    const published: Record<string, unknown> = { ...conventions }
+    for (const [name, value] of names) expect(published[name], name).toBe(value)
   })
 
   it('the AMQP bridge reports the well-known value rabbitmq; others keep their names', () => {
