@@ -138,4 +138,4 @@ export {
   requiredCapabilities,
 } from './transport/capabilities.js'
 // What a command address is (bridges and gateways name commands by it)
-export type { CommandAddress } from './transport/port.js'
+export type { CommandAddress, DestinationTarget } from './transport/port.js'

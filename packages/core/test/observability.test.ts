@@ -377,3 +377,18 @@ describe('without an OpenTelemetry SDK (or with one registered late)', () => {
     }
   })
 })
+
+describe('destination names', () => {
+  it('a bridge names where a command or event goes without connecting; the memory bridge uses the logical name', () => {
+    const bridge = new MemoryBridge()
+    expect(
+      bridge.destinationName({
+        kind: 'command',
+        address: { service: 'shop', version: '1', command: 'placeOrder' },
+      }),
+    ).toBe('shop.v1.placeOrder')
+    expect(bridge.destinationName({ kind: 'event', eventName: 'shop.order.placed' })).toBe(
+      'shop.order.placed',
+    )
+  })
+})

@@ -18,11 +18,11 @@ import {
   type BridgeCapabilities,
   type CapabilityName,
 } from '../transport/capabilities.js'
-import type { CommandAddress, Transport, TransportHost } from '../transport/port.js'
+import type { CommandAddress, DestinationTarget, Transport, TransportHost } from '../transport/port.js'
 import { SENT } from '../transport/sent.js'
 import { commandEnvelope, decodeInbound, eventEnvelope, newId } from './envelopes.js'
 import { InFlight } from './InFlight.js'
-import { MessagingSpans } from './spans.js'
+import { logicalName, MessagingSpans } from './spans.js'
 
 export type {
   EmitOptions,
@@ -123,6 +123,15 @@ export class EventBridge<T extends Transport = Transport> {
 
   get capabilities(): BridgeCapabilities {
     return this.transport.capabilities
+  }
+
+  /**
+   * The broker's own name for where a command or event goes on this bridge (a NATS subject, a
+   * RabbitMQ queue or `<exchange>:<routing key>`, an MQTT topic), or the logical name where the
+   * bridge has no other. Needs no connection: contract generators (AsyncAPI) use it.
+   */
+  destinationName(target: DestinationTarget): string {
+    return this.transport.destinationName?.(target) ?? logicalName(target)
   }
 
   /** Number of invocations awaiting a response (for leak checks and health pages). */
