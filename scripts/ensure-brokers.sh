@@ -39,6 +39,34 @@ start_redis() {
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
 }
+# What the store tests connect to: the machine's PostgreSQL, user postgres, database test,
+# trust auth on loopback (how this machine type runs it).
+POSTGRES_TEST_URL="${CONDUIT_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+# A PostgreSQL this script installed (Debian's defaults: password auth on loopback, no `test`
+# database) is made to match: a `test` database, and trust for the postgres user on 127.0.0.1
+# only. A server that already accepts the connection is never touched.
+prepare_postgresql() {
+  command -v psql >/dev/null 2>&1 || return 0
+  psql "$POSTGRES_TEST_URL" -Atc 'select 1' </dev/null >/dev/null 2>&1 && return 0
+  if [[ "$(id -u)" -ne 0 ]] || ! command -v runuser >/dev/null 2>&1; then
+    fail "cannot connect to $POSTGRES_TEST_URL (set CONDUIT_POSTGRES_URL, or create the database and allow the user)"
+    return 1
+  fi
+  say "preparing PostgreSQL for the store tests (database test, trust for postgres on 127.0.0.1)"
+  runuser -u postgres -- psql -Atc "select 1 from pg_database where datname = 'test'" </dev/null | grep -q 1 ||
+    runuser -u postgres -- createdb test </dev/null
+  local hba
+  for hba in /etc/postgresql/*/main/pg_hba.conf; do
+    [[ -f "$hba" ]] || continue
+    grep -q '^host all postgres 127.0.0.1/32 trust' "$hba" ||
+      sed -i '1i host all postgres 127.0.0.1/32 trust' "$hba"
+  done
+  runuser -u postgres -- psql -Atc 'select pg_reload_conf()' </dev/null >/dev/null
+  psql "$POSTGRES_TEST_URL" -Atc 'select 1' </dev/null >/dev/null 2>&1 ||
+    { fail "still cannot connect to $POSTGRES_TEST_URL after preparing PostgreSQL"; return 1; }
+}
+
 start_postgresql() {
   # shellcheck disable=SC2046 # one cluster version directory is expected under /etc/postgresql
   pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
@@ -125,8 +153,12 @@ main() {
     fi
   fi
 
+  if listening 5432; then
+    prepare_postgresql || unavailable required "PostgreSQL: the store tests connect as $POSTGRES_TEST_URL and cannot (see above)"
+  fi
+
   if ((problems > 0)); then
-    fail "$problems required broker(s) unavailable; the bridge tests need NATS (4222), RabbitMQ (5672) and Mosquitto (1883)"
+    fail "$problems required service(s) unavailable; the tests need NATS (4222), RabbitMQ (5672), Mosquitto (1883), Redis (6379) and PostgreSQL (5432)"
     exit 1
   fi
   say "ready"
