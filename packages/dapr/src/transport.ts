@@ -101,6 +101,11 @@ export function createDaprTransport(options: DaprTransportOptions = {}): DaprTra
     name: DAPR_BRIDGE_NAME,
     carries: 'cloudevents',
     capabilities: daprCapabilities(maxPayloadBytes),
+    // events: the pub/sub topic; commands: the app and the invoked method
+    destinationName: (target) =>
+      target.kind === 'event'
+        ? eventTopic(topicPrefix, target.eventName)
+        : `${appIdOf(target.address.service, target.address.version)}/${commandMethod(target.address)}`,
     get appId() {
       return appId
     },

@@ -2,6 +2,7 @@ import { type EventBridge, HealthMonitor, type Logger, type ServiceDefinition } 
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { routePath } from 'hono/route'
+import { ASYNCAPI_PATH, type GatewayAsyncApiOptions, mountAsyncApi } from './asyncapiRoute.js'
 import { type AuthHook, bearerJwtAuth, type JwtAuthOptions, type Principal } from './auth.js'
 import { commandHandler, errorResponse } from './commandRoute.js'
 import { CORRELATION_HEADER, correlationIdOf } from './correlation.js'
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   openapi?: OpenApiOptions | false
   /** serve the Swagger UI page at `/docs` (default true when openapi is on) */
   docs?: boolean
+  /** serve the AsyncAPI 3.0 document of the services' commands and events on `bridge` at `/asyncapi.json` (default off) */
+  asyncapi?: GatewayAsyncApiOptions | boolean
   /** extra `/readyz` checks besides the bridge, by dependency name */
   readiness?: Record<string, ReadinessCheck>
   /**
@@ -131,6 +134,7 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
     DOCS_PATH,
     `${DOCS_PATH}/*`,
     ...(ssePath ? [ssePath] : []),
+    ...(options.asyncapi ? [ASYNCAPI_PATH] : []),
   ]) {
     app.use(path, observe)
   }
@@ -172,6 +176,10 @@ export function createGateway(options: GatewayOptions): Hono<GatewayEnv> {
         logger,
       })
     }
+  }
+
+  if (options.asyncapi) {
+    mountAsyncApi(app, options.services, bridge, options.asyncapi === true ? {} : options.asyncapi)
   }
 
   app.notFound((c) => {

@@ -1,3 +1,4 @@
+export { ASYNCAPI_PATH, type GatewayAsyncApiOptions } from './asyncapiRoute.js'
 export { type AuthHook, bearerJwtAuth, type JwtAuthOptions, type Principal } from './auth.js'
 export { CORRELATION_HEADER, correlationIdOf } from './correlation.js'
 export { type ErrorBody, toErrorReply } from './errorResponses.js'

@@ -1,0 +1,6 @@
+export {
+  type AsyncApiBridge,
+  type AsyncApiDocument,
+  type AsyncApiOptions,
+  generateAsyncApi,
+} from './generateAsyncApi.js'

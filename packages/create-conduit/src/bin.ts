@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { createConduit } from './index.js'
+
+await createConduit()
