@@ -23,6 +23,12 @@ runBridgeConformance({
       source: "a JetStream consumer's max_ack_pending (1000 by default, and the bridge's default)",
     },
     emitWaitBoundMs: 5_000, // durable.publishTimeoutMs, default 5000
+    // Seen in 1 of 5 clean-clone CI runs: 110 events acknowledged in the 109 ms before the kill were
+    // never delivered to the offline group after the restart, while the live group had received them.
+    brokerCrashLoss: {
+      notApplicable:
+        'nats-server 2.9 (Debian bookworm) acknowledges a JetStream publish before its file store has written it (writes are buffered and flushed asynchronously, with no sync_interval setting before 2.10), so a SIGKILL right after an acknowledgement can lose the event for a consumer that had not received it yet',
+    },
   },
   async createNamespace() {
     const prefix = uniquePrefix('cf')
