@@ -18,7 +18,7 @@ import {
 // of tarballs packed already (CI's `check:packages --out`); otherwise the needed ones are packed.
 const WORKSPACE = fileURLToPath(new URL('../../../', import.meta.url))
 const NATS_URL = 'nats://127.0.0.1:4222'
-const BRIDGES: BridgeName[] = ['memory', 'nats']
+const BRIDGES: BridgeName[] = ['memory', 'nats', 'amqp', 'mqtt']
 
 interface Ran {
   code: number | null
@@ -87,7 +87,7 @@ afterAll(async () => {
 })
 
 describe('conduit create, from packed tarballs, outside the workspace', () => {
-  it('memory and nats projects install, type-check and pass their tests, before and after `add`', {
+  it('memory, nats, amqp and mqtt projects install, type-check and pass their tests against their brokers, before and after `add`', {
     timeout: 300_000,
   }, async () => {
     expect(await reachable(NATS_URL), `nothing listens at ${NATS_URL} (bash scripts/ensure-brokers.sh)`).toBe(
@@ -101,7 +101,7 @@ describe('conduit create, from packed tarballs, outside the workspace', () => {
       tarballs = join(root, 'tarballs')
       await mkdir(tarballs)
       // `name...`: the package and the workspace packages it depends on
-      const filters = ['@conduit/nats...', '@conduit/http...', '@conduit/aws-lambda...'].flatMap((f) => [
+      const filters = ['@conduit/nats...', '@conduit/amqp...', '@conduit/mqtt...', '@conduit/http...', '@conduit/aws-lambda...'].flatMap((f) => [
         '--filter',
         f,
       ])
