@@ -101,10 +101,13 @@ describe('conduit create, from packed tarballs, outside the workspace', () => {
       tarballs = join(root, 'tarballs')
       await mkdir(tarballs)
       // `name...`: the package and the workspace packages it depends on
-      const filters = ['@conduit/nats...', '@conduit/amqp...', '@conduit/mqtt...', '@conduit/http...', '@conduit/aws-lambda...'].flatMap((f) => [
-        '--filter',
-        f,
-      ])
+      const filters = [
+        '@conduit/nats...',
+        '@conduit/amqp...',
+        '@conduit/mqtt...',
+        '@conduit/http...',
+        '@conduit/aws-lambda...',
+      ].flatMap((f) => ['--filter', f])
       const packed = await succeed(
         'pnpm pack',
         run(
