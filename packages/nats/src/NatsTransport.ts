@@ -169,7 +169,14 @@ export function createNatsTransport(options: NatsBridgeOptions = {}): NatsTransp
     })
     await Promise.race([redeclared, bound])
     clearTimeout(timer)
-    await state.nc.flush()
+    // The flush is bounded too: a flush whose PONG never comes (the connection dropped again in
+    // between) must not keep a bridge on a live connection "not ready" for good.
+    let flushTimer: NodeJS.Timeout | undefined
+    const flushBound = new Promise<void>((resolve) => {
+      flushTimer = setTimeout(resolve, REDECLARE_WAIT_MS)
+    })
+    await Promise.race([state.nc.flush().catch(() => undefined), flushBound])
+    clearTimeout(flushTimer)
   }
 
   async function publishDurable(state: Connected, subject: string, event: OutboundMessage): Promise<void> {
