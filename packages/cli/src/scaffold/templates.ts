@@ -29,8 +29,8 @@ export async function renderTemplate(template: string, data: object): Promise<st
 /**
  * Renders every `*.eta` file below templates/<folder> into a map from output path (relative,
  * `.eta` dropped) to text. Names that a package must not ship are written with an underscore
- * and restored here: `_gitignore` (npm drops .gitignore from tarballs), `_test/` and
- * `x._test.ts` (package checks refuse test files in a tarball).
+ * and restored here: `_gitignore` (npm drops .gitignore from tarballs), `_test/`,
+ * `x._test.ts` and `_vitest.config.ts` (package checks refuse test files and configs in a tarball).
  */
 export async function renderFolder(folder: string, data: object): Promise<Map<string, string>> {
   const root = join(TEMPLATES_ROOT, folder)
@@ -44,6 +44,7 @@ export async function renderFolder(folder: string, data: object): Promise<Map<st
       .replace(/(^|[\\/])_gitignore$/, '$1.gitignore')
       .replace(/(^|[\\/])_test([\\/])/, '$1test$2')
       .replace(/\._test\.ts$/, '.test.ts')
+      .replace(/(^|[\\/])_vitest\.config\./, '$1vitest.config.')
     rendered.set(output.split('\\').join('/'), await renderTemplate(source, data))
   }
   return rendered
