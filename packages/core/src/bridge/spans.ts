@@ -25,6 +25,8 @@ import type { DestinationTarget, Transport } from '../transport/port.js'
  * broker's own name (subject, routing key, topic) when the transport tells it; the logical name
  * is the low-cardinality `messaging.destination.template`.
  */
+const MAX_CACHED_DESTINATIONS = 1024
+
 export class MessagingSpans {
   private readonly base: Attributes
   private readonly destinations = new Map<string, string>()
@@ -99,6 +101,8 @@ export class MessagingSpans {
     let name = this.destinations.get(logical)
     if (name === undefined) {
       name = this.transport.destinationName?.(target) ?? logical
+      // event names arrive from the wire (wildcard subscriptions): keep the cache bounded
+      if (this.destinations.size >= MAX_CACHED_DESTINATIONS) this.destinations.clear()
       this.destinations.set(logical, name)
     }
     return name
