@@ -42,11 +42,18 @@ export interface Outage {
 
 function sampler(bridge: EventBridge): { samples: Sample[]; stop: () => void } {
   const samples: Sample[] = []
-  const timer = setInterval(
-    () => samples.push({ at: performance.now(), ready: bridge.isReady(), healthy: bridge.isHealthy() }),
-    HEALTH_SAMPLE_MS,
-  )
-  return { samples, stop: () => clearInterval(timer) }
+  const sample = () =>
+    samples.push({ at: performance.now(), ready: bridge.isReady(), healthy: bridge.isHealthy() })
+  const timer = setInterval(sample, HEALTH_SAMPLE_MS)
+  return {
+    samples,
+    // One last sample: on a loaded machine the interval may not have run since the state the
+    // caller waited for (both ready), and the last one recorded would still say not ready.
+    stop: () => {
+      clearInterval(timer)
+      sample()
+    },
+  }
 }
 
 function sideHealth(samples: Sample[], killedAt: number, returnedAt: number): SideHealth {
