@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomFillSync } from 'node:crypto'
 import {
   type Attributes,
   context,
@@ -44,15 +44,16 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
 // Trace and span ids for messages sent without an OpenTelemetry SDK: random, as W3C Trace Context
 // asks (a per-process prefix plus a counter would let anyone who sees one id guess the next).
 // Random bytes are turned into hex a pool at a time, so an id costs a substring, not a system
-// call and a conversion (a third of the cost of a traceparent per message). The pool is small
-// because an id V8 keeps as a slice holds its whole pool string alive.
-const ID_POOL_BYTES = 1536
+// call and a conversion (a third of the cost of a traceparent per message). An id V8 keeps as a
+// slice holds its pool string (8 KiB) alive, but only until the string that holds it is
+// flattened (encoded, sliced, logged), which V8 does on first use.
+const randomPool = Buffer.alloc(4096)
 let hexPool = ''
 let hexOffset = 0
 function randomHex(bytes: number): string {
   const length = bytes * 2
   if (hexOffset + length > hexPool.length) {
-    hexPool = randomBytes(ID_POOL_BYTES).toString('hex')
+    hexPool = randomFillSync(randomPool).toString('hex')
     hexOffset = 0
   }
   const hex = hexPool.slice(hexOffset, hexOffset + length)
