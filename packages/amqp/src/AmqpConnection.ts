@@ -48,10 +48,6 @@ export class AmqpConnection<S> {
     return this.current !== undefined && !this.blocked
   }
 
-  isConnected(): boolean {
-    return this.current !== undefined
-  }
-
   /** First connection: fails at once if the broker is unreachable, so start() reports it. */
   async start(): Promise<void> {
     try {

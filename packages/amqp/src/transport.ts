@@ -158,7 +158,8 @@ export function createAmqpTransport(options: AmqpBridgeOptions = {}): AmqpTransp
     },
 
     isReady: () => connected?.connection.isReady() ?? false,
-    isHealthy: () => connected?.connection.isConnected() ?? false,
+    // Alive while started: the connection reconnects forever (capped backoff), it never gives up.
+    isHealthy: () => connected !== undefined,
 
     async sendCommand(address, command) {
       const session = liveSession()

@@ -175,7 +175,7 @@ export function brokerFaultTests(harness: ConformanceHarness): void {
     recorder.pass(result.callFault)
   })
 
-  it('health: isReady() goes false within 1 s of the kill and true within 2 s of the broker serving again', {
+  it('health: isReady() goes false within 1 s of the kill and true within 2 s of the broker serving again; isHealthy() stays true while reconnecting', {
     timeout: TEST_TIMEOUT,
   }, async () => {
     const result = await theOutage()
@@ -185,6 +185,12 @@ export function brokerFaultTests(harness: ConformanceHarness): void {
       expect(side.readyAgainAfterMs, 'isReady() never came back').toBeDefined()
       expect(side.readyAgainAfterMs!).toBeLessThanOrEqual(2_000)
       expect(side.healthyAfterReturn, 'isHealthy() after the broker returned').toBe(true)
+      // Liveness (DESIGN.md: /healthz is false once a client gave up for good): a client that
+      // is still reconnecting is alive, and an orchestrator must not restart it for the outage.
+      expect(
+        side.healthyThroughout,
+        'isHealthy() went false while the client was still reconnecting (it had not given up)',
+      ).toBe(true)
     }
     recorder.pass(result.healthFault)
   })
