@@ -25,3 +25,10 @@ export const depositCommand = accountV1.command('deposit', { input: depositInput
 export async function rawDeposit(input: unknown) {
   return depositOutput.parse(await deposit(depositInput.parse(input)))
 }
+
+/** The same work for the peer framework (bench/lib/moleculer.ts): its action and its event handler. */
+export const peerWork = {
+  add: rawDeposit,
+  eventName: depositMade.name,
+  checkEvent: (payload: unknown) => void depositMade.schema.parse(payload),
+}

@@ -101,33 +101,75 @@ export interface AlternatingOptions {
   minCount: number
 }
 
+/** One contender of a cell: runs `count` operations and returns the elapsed ms. */
+export type TrialSide = (count: number) => Promise<number>
+
+/** Conduit and its raw baseline, plus any further contenders (a peer framework, a second raw pattern). */
+export type TrialSides<S extends string> = { conduit: TrialSide; baseline: TrialSide } & Record<S, TrialSide>
+
 /**
- * Median rate over trials of the two sides in ABBA order (conduit, baseline, baseline, conduit,
- * ...): on a shared machine the load drifts, and this order makes a steady drift hit both alike.
- * Process CPU per operation is reported too: it is steadier than the rate under shared load.
+ * Median rate over trials of every side in ABBA order (conduit, baseline, ..., ..., baseline,
+ * conduit, ...): on a shared machine the load drifts, and this order makes a steady drift hit all
+ * alike. Process CPU per operation is reported too: it is steadier than the rate under shared load.
  */
-export async function alternatingTrials(
-  sides: { conduit: (n: number) => Promise<number>; baseline: (n: number) => Promise<number> },
+export async function alternatingTrials<S extends string = never>(
+  sides: TrialSides<S>,
   options: AlternatingOptions,
 ) {
-  const counts = {
-    conduit: await sizeTrial(sides.conduit, options.minCount, options.trialMs),
-    baseline: await sizeTrial(sides.baseline, options.minCount, options.trialMs),
-  }
-  const trials = { conduit: [] as number[], baseline: [] as number[] }
-  const cpuMicros = { conduit: 0, baseline: 0 }
+  type Side = 'conduit' | 'baseline' | S
+  const all = sides as Record<Side, TrialSide>
+  const names = Object.keys(sides) as Side[]
+  const table = <T>(value: () => T) =>
+    Object.fromEntries(names.map((name) => [name, value()])) as Record<Side, T>
+  const counts = table(() => 0)
+  for (const name of names) counts[name] = await sizeTrial(all[name], options.minCount, options.trialMs)
+  const trials = table(() => [] as number[])
+  const cpuMicros = table(() => 0)
   for (let trial = 0; trial < options.trials; trial++) {
-    const order = trial % 2 === 0 ? (['conduit', 'baseline'] as const) : (['baseline', 'conduit'] as const)
-    for (const side of order) {
+    for (const side of trial % 2 === 0 ? names : [...names].reverse()) {
       collectGarbage()
       const cpu = process.cpuUsage()
-      trials[side].push(rate(counts[side], await sides[side](counts[side])))
+      trials[side].push(rate(counts[side], await all[side](counts[side])))
       const used = process.cpuUsage(cpu)
       cpuMicros[side] += used.user + used.system
     }
   }
-  const perOp = (side: 'conduit' | 'baseline') =>
-    (cpuMicros[side] / (counts[side] * options.trials)).toFixed(0)
-  const cpuNote = `process CPU per op: conduit ${perOp('conduit')} µs, baseline ${perOp('baseline')} µs`
-  return { conduit: median(trials.conduit), baseline: median(trials.baseline), trials, cpuNote }
+  const rates = table(() => 0)
+  for (const name of names) rates[name] = median(trials[name])
+  const perOp = (side: Side) => `${side} ${(cpuMicros[side] / (counts[side] * options.trials)).toFixed(0)} µs`
+  const cpuNote = `process CPU per op: ${names.map(perOp).join(', ')}`
+  // named sides typed as such, so a caller typed with `TrialSides<string>` still reads them without a check
+  type Named<T> = Record<Side, T> & { conduit: T; baseline: T }
+  return {
+    conduit: rates.conduit,
+    baseline: rates.baseline,
+    rates: rates as Named<number>,
+    trials: trials as Named<number[]>,
+    cpuNote,
+  }
+}
+
+/**
+ * Emits `count` events (`inFlight` emits at once) and waits until all were consumed, never more
+ * than `window` ahead of the consumer, so a fast publisher never makes a slow consumer. Returns
+ * the elapsed ms. For emits that resolve at once (no confirm), it yields to I/O every 1,000.
+ */
+export async function driveEvents(
+  emit: () => Promise<unknown>,
+  counter: DeliveryCounter,
+  count: number,
+  { inFlight = 1, window = 5_000 }: { inFlight?: number; window?: number } = {},
+): Promise<number> {
+  const base = counter.count
+  const started = performance.now()
+  for (let sent = 0; sent < count; ) {
+    const chunk = Math.min(1_000, count - sent)
+    await concurrently(emit, chunk, inFlight)
+    sent += chunk
+    // let the socket write and the subscriber read (publishes alone never yield to I/O)
+    await new Promise((resolve) => setImmediate(resolve))
+    if (sent - (counter.count - base) > window) await counter.until(base + sent - window)
+  }
+  await counter.until(base + count)
+  return performance.now() - started
 }

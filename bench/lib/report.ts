@@ -1,6 +1,26 @@
-import { formatRatio, formatTarget, formatValue, type RowResult, type RunResult } from './results.js'
+import {
+  formatPeerRatio,
+  formatRatio,
+  formatTarget,
+  formatValue,
+  PEER_NAME,
+  type RowResult,
+  type RunResult,
+} from './results.js'
 
-const HEADERS = ['suite', 'cell', 'conduit', 'baseline', 'ratio', 'target', 'pass'] as const
+const HEADERS = [
+  'suite',
+  'cell',
+  'conduit',
+  'baseline',
+  'ratio',
+  PEER_NAME,
+  `conduit ÷ ${PEER_NAME}`,
+  'target',
+  'pass',
+] as const
+/** the columns right-aligned on the console and in the markdown table */
+const NUMERIC = new Set([2, 3, 4, 5, 6])
 
 function cells(row: RowResult, passText: (row: RowResult) => string): string[] {
   return [
@@ -9,6 +29,8 @@ function cells(row: RowResult, passText: (row: RowResult) => string): string[] {
     formatValue(row.conduit, row.unit),
     formatValue(row.baseline, row.unit),
     formatRatio(row),
+    formatValue(row.peer?.value, row.unit),
+    formatPeerRatio(row),
     formatTarget(row),
     passText(row),
   ]
@@ -31,11 +53,10 @@ export function consoleReport(result: RunResult): string {
   )
   const table = [[...HEADERS], ...rows]
   const widths = HEADERS.map((_, column) => Math.max(...table.map((line) => line[column]!.length)))
-  const numeric = new Set([2, 3, 4])
   const lines = table.map((line) =>
     line
       .map((cell, column) =>
-        numeric.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
+        NUMERIC.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
       )
       .join('  '),
   )
@@ -66,6 +87,12 @@ export function markdownReport(result: RunResult): string {
     'average). The ratio column is conduit / baseline: above 1 is better for throughput, below 1 for',
     'latency. Throughput notes also give the CPU time per operation, which other load on the machine',
     'disturbs less than wall-clock rates.',
+    '',
+    `Where ${PEER_NAME} has the same cell, it runs the same scenario in the same run (a \`calc.add\` action`,
+    'doing the same zod parsing and handler, and one event subscriber): the column',
+    `"conduit ÷ ${PEER_NAME}" reads like the ratio column, above 1 better for throughput, below 1 for latency.`,
+    `What each ${PEER_NAME} setup is, and how it differs from ${PEER_NAME}'s defaults, is in the notes and under`,
+    '"Baselines".',
     '',
     '## How to run',
     '',
@@ -100,7 +127,8 @@ export function markdownReport(result: RunResult): string {
   if (rows.length === 0) {
     out.push('No cell was measured in this run.', '')
   } else {
-    out.push(`| ${HEADERS.join(' | ')} |`, '|---|---|--:|--:|--:|---|---|')
+    const align = HEADERS.map((_, column) => (NUMERIC.has(column) ? '--:' : '---'))
+    out.push(`| ${HEADERS.join(' | ')} |`, `|${align.join('|')}|`)
     for (const row of rows) {
       const line = cells(row, (r) => (r.pass === undefined ? '' : r.pass ? 'pass' : '**FAIL**'))
       out.push(`| ${line.map(escapeCell).join(' | ')} |`)
@@ -129,10 +157,9 @@ export function markdownReport(result: RunResult): string {
   out.push('## Baselines', '')
   for (const suite of result.suites) {
     const labels = new Map<string, string[]>()
-    for (const row of suite.rows) {
-      if (!row.baselineLabel) continue
-      labels.set(row.baselineLabel, [...(labels.get(row.baselineLabel) ?? []), row.name])
-    }
+    const add = (label: string, name: string) => labels.set(label, [...(labels.get(label) ?? []), name])
+    for (const row of suite.rows) if (row.baselineLabel) add(row.baselineLabel, row.name)
+    for (const row of suite.rows) if (row.peer) add(`peer: ${row.peer.label}`, row.name)
     if (!suite.description && labels.size === 0) continue
     out.push(`### ${suite.name}`, '')
     if (suite.description) out.push(suite.description, '')

@@ -1,10 +1,15 @@
 import os from 'node:os'
 import type { BenchRow } from '../types.js'
 
+/** The peer framework of the peer columns; one peer for now. */
+export const PEER_NAME = 'Moleculer'
+
 /** A row as reported: the suite's measurement plus what run.ts derived from it. */
 export interface RowResult extends BenchRow {
   /** conduit / baseline, when there is a positive baseline */
   ratio?: number
+  /** conduit / peer, when there is a positive peer measurement (below 1 is better for latency) */
+  peerRatio?: number
   /** undefined when the row has no target */
   pass?: boolean
   /** why it failed, e.g. 'ratio 0.31 < 0.4' */
@@ -57,23 +62,44 @@ export function describeMachine(): Machine {
   }
 }
 
-/** Derives ratio and pass/fail from a row's target. Several target fields must all hold. */
+const positive = (value: number | undefined): value is number =>
+  value !== undefined && Number.isFinite(value) && value > 0
+
+/** The failures of one pair of ratio bounds, e.g. 'ratio 0.31 < 0.4'. */
+function ratioFailures(
+  what: string,
+  ratio: number | undefined,
+  min: number | undefined,
+  max: number | undefined,
+  missing: string,
+): string[] {
+  if (min === undefined && max === undefined) return []
+  if (ratio === undefined) return [missing]
+  const failures: string[] = []
+  if (min !== undefined && !(ratio >= min)) failures.push(`${what} ${ratio.toFixed(2)} < ${min}`)
+  if (max !== undefined && !(ratio <= max)) failures.push(`${what} ${ratio.toFixed(2)} > ${max}`)
+  return failures
+}
+
+/** Derives the ratios and pass/fail from a row's target. Several target fields must all hold. */
 export function evaluate(row: BenchRow): RowResult {
   const result: RowResult = { ...row }
-  const { baseline, conduit, target } = row
-  if (baseline !== undefined && Number.isFinite(baseline) && baseline > 0) result.ratio = conduit / baseline
+  const { baseline, conduit, peer, target } = row
+  if (positive(baseline)) result.ratio = conduit / baseline
+  if (positive(peer?.value)) result.peerRatio = conduit / peer.value
   if (!target) return result
   const failures: string[] = []
   if (!Number.isFinite(conduit)) failures.push(`no valid measurement (${conduit})`)
-  const { ratio } = result
-  if (target.minRatio !== undefined) {
-    if (ratio === undefined) failures.push('no baseline to compare with')
-    else if (!(ratio >= target.minRatio)) failures.push(`ratio ${ratio.toFixed(2)} < ${target.minRatio}`)
-  }
-  if (target.maxRatio !== undefined) {
-    if (ratio === undefined) failures.push('no baseline to compare with')
-    else if (!(ratio <= target.maxRatio)) failures.push(`ratio ${ratio.toFixed(2)} > ${target.maxRatio}`)
-  }
+  failures.push(
+    ...ratioFailures('ratio', result.ratio, target.minRatio, target.maxRatio, 'no baseline to compare with'),
+    ...ratioFailures(
+      `conduit ÷ ${PEER_NAME}`,
+      result.peerRatio,
+      target.minPeerRatio,
+      target.maxPeerRatio,
+      `no ${PEER_NAME} measurement to compare with`,
+    ),
+  )
   if (target.max !== undefined && !(conduit <= target.max)) {
     failures.push(`${formatNumber(conduit)} ${row.unit} > ${target.max} ${row.unit}`)
   }
@@ -99,12 +125,20 @@ export function formatTarget(row: BenchRow): string {
   const parts: string[] = []
   if (target.minRatio !== undefined) parts.push(`≥ ${target.minRatio}× baseline`)
   if (target.maxRatio !== undefined) parts.push(`≤ ${target.maxRatio}× baseline`)
+  if (target.minPeerRatio !== undefined) parts.push(`≥ ${target.minPeerRatio}× ${PEER_NAME}`)
+  if (target.maxPeerRatio !== undefined) parts.push(`≤ ${target.maxPeerRatio}× ${PEER_NAME}`)
   if (target.max !== undefined) parts.push(`≤ ${target.max} ${row.unit}`)
   return parts.join(', ')
 }
 
+const ratioText = (ratio: number | undefined) => (ratio === undefined ? '' : `${ratio.toFixed(2)}×`)
+
 export function formatRatio(row: RowResult): string {
-  return row.ratio === undefined ? '' : `${row.ratio.toFixed(2)}×`
+  return ratioText(row.ratio)
+}
+
+export function formatPeerRatio(row: RowResult): string {
+  return ratioText(row.peerRatio)
 }
 
 export function formatValue(value: number | undefined, unit: string): string {

@@ -1,123 +1,49 @@
 import { AmqpBridge, DEFAULT_AMQP_URL } from '../../packages/amqp/src/index.js'
-import {
-  type ConsumeMessage,
-  connectAmqp,
-  deleteDeclaredTopology,
-  uniquePrefix,
-} from '../../packages/amqp/src/testing.js'
-import {
-  accountV1,
-  deposit,
-  depositCommand,
-  depositInput,
-  depositMade,
-  depositOutput,
-  SAMPLE,
-} from '../lib/deposit.js'
+import { connectAmqp, deleteDeclaredTopology, uniquePrefix } from '../../packages/amqp/src/testing.js'
+import { accountV1, deposit, depositCommand, depositMade, peerWork, SAMPLE } from '../lib/deposit.js'
 import {
   alternatingTrials,
   concurrently,
   DeliveryCounter,
+  driveEvents,
   percentile,
   sequentialLatencies,
   spread,
+  type TrialSides,
 } from '../lib/measure.js'
+import { type MoleculerScenario, moleculerAmqp, startMoleculerPair } from '../lib/moleculer.js'
+import { startRawDurable, startRawFanout, startRawRpc } from '../lib/rawAmqp.js'
 import { createService, defineService, handleCommand, handleSubscription } from '../lib/workspace.js'
 import type { BenchRow, BenchSuite } from '../types.js'
 
-// Conduit over RabbitMQ beside plain amqplib doing the same work against the same broker, in
-// the same run: a direct reply-to RPC, and confirmed durable publish / acked consume.
+// Conduit over RabbitMQ beside plain amqplib (bench/lib/rawAmqp.ts) doing the same work against
+// the same broker, in the same run: a direct reply-to RPC (with and without acks), confirmed
+// durable publish / acked consume, and at-most-once events; commands and at-most-once events
+// also beside Moleculer's AMQP transporter.
 
 const URL = process.env.CONDUIT_AMQP_URL ?? DEFAULT_AMQP_URL
-const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to'
 const IN_FLIGHT = 100
 const PREFETCH = 100
 const TRIALS = 10
 const TRIAL_MS = 500
 const LATENCY_CALLS = 3_000
 
+/** most at-most-once events published but not yet consumed (publishes without confirms never wait) */
+const EVENT_WINDOW = 5_000
+
 const ledgerV1 = defineService({ name: 'benchLedger', version: '1' })
 const recordDeposit = ledgerV1.subscription('record', { event: depositMade, delivery: 'durable' })
+const fastLedgerV1 = defineService({ name: 'benchFastLedger', version: '1' })
+const recordFast = fastLedgerV1.subscription('recordFast', { event: depositMade, delivery: 'at-most-once' })
 
-const alternating = (sides: Parameters<typeof alternatingTrials>[0]) =>
+const alternating = <S extends string = never>(sides: TrialSides<S>) =>
   alternatingTrials(sides, { trials: TRIALS, trialMs: TRIAL_MS, minCount: 2000 })
 
-/** Plain amqplib RPC: a server consuming one queue (ack after reply), a client on direct reply-to. */
-async function startRawRpc(queue: string) {
-  const serverConnection = await connectAmqp(URL, { noDelay: true })
-  const server = await serverConnection.createChannel()
-  await server.assertQueue(queue, { durable: false, autoDelete: true })
-  await server.prefetch(PREFETCH)
-  await server.consume(queue, async (message) => {
-    if (!message) return
-    const output = depositOutput.parse(
-      await deposit(depositInput.parse(JSON.parse(message.content.toString()))),
-    )
-    server.publish('', message.properties.replyTo, Buffer.from(JSON.stringify(output)), {
-      correlationId: message.properties.correlationId,
-    })
-    server.ack(message)
-  })
-  const clientConnection = await connectAmqp(URL, { noDelay: true })
-  const client = await clientConnection.createChannel()
-  const waiting = new Map<string, (value: unknown) => void>()
-  await client.consume(
-    DIRECT_REPLY_TO,
-    (message) => {
-      const id = message?.properties.correlationId as string
-      waiting.get(id)?.(JSON.parse(message!.content.toString()))
-      waiting.delete(id)
-    },
-    { noAck: true },
-  )
-  let next = 0
-  const call = () =>
-    new Promise((resolve) => {
-      const correlationId = String(next++)
-      waiting.set(correlationId, resolve)
-      client.publish('', queue, Buffer.from(JSON.stringify(SAMPLE)), {
-        replyTo: DIRECT_REPLY_TO,
-        correlationId,
-      })
-    })
-  const close = async () => {
-    await clientConnection.close()
-    await serverConnection.close()
-  }
-  return { call, close }
-}
-
-/** Plain amqplib durable pub/sub: confirmed persistent publishes, a durable queue acked after parsing. */
-async function startRawDurable(exchange: string, queue: string, counter: DeliveryCounter) {
-  const consumerConnection = await connectAmqp(URL, { noDelay: true })
-  const consumer = await consumerConnection.createChannel()
-  await consumer.assertExchange(exchange, 'topic', { durable: true })
-  await consumer.assertQueue(queue, { durable: true })
-  await consumer.bindQueue(queue, exchange, depositMade.name)
-  await consumer.prefetch(PREFETCH)
-  await consumer.consume(queue, (message: ConsumeMessage | null) => {
-    if (!message) return
-    depositMade.schema.parse(JSON.parse(message.content.toString()))
-    consumer.ack(message)
-    counter.hit()
-  })
-  const publisherConnection = await connectAmqp(URL, { noDelay: true })
-  const publisher = await publisherConnection.createConfirmChannel()
-  const emit = () =>
-    new Promise<void>((resolve, reject) => {
-      const body = Buffer.from(JSON.stringify(SAMPLE))
-      publisher.publish(exchange, depositMade.name, body, { persistent: true }, (error) =>
-        error ? reject(error) : resolve(),
-      )
-    })
-  const close = async () => {
-    await publisherConnection.close()
-    await consumer.deleteQueue(queue)
-    await consumer.deleteExchange(exchange)
-    await consumerConnection.close()
-  }
-  return { emit, close }
-}
+/** The trials' spread for a note, e.g. 'conduit 9,000–9,500, baseline 10,000–11,000 calls/s'. */
+const spreads = (trials: Record<string, number[]>, unit: string) =>
+  `${Object.entries(trials)
+    .map(([side, rates]) => `${side} ${spread(rates)}`)
+    .join(', ')} ${unit}`
 
 /** Emits `count` events, IN_FLIGHT confirmed emits at a time, then waits until all were consumed. */
 async function drive(emit: () => Promise<unknown>, counter: DeliveryCounter, count: number): Promise<number> {
@@ -128,7 +54,11 @@ async function drive(emit: () => Promise<unknown>, counter: DeliveryCounter, cou
   return performance.now() - started
 }
 
-async function commandCells(prefix: string, bridges: AmqpBridge[]): Promise<BenchRow[]> {
+async function commandCells(
+  prefix: string,
+  bridges: AmqpBridge[],
+  moleculer: MoleculerScenario,
+): Promise<BenchRow[]> {
   const server = new AmqpBridge({ url: URL, prefix, prefetch: PREFETCH })
   const client = new AmqpBridge({ url: URL, prefix })
   bridges.push(server, client)
@@ -138,31 +68,52 @@ async function commandCells(prefix: string, bridges: AmqpBridge[]): Promise<Benc
     commands: [handleCommand(depositCommand, (input) => deposit(input))],
   })
   await (await account.getInstance(server)).start()
-  const raw = await startRawRpc(`${prefix}.raw.rpc`)
+  const raw = await startRawRpc(URL, `${prefix}.raw.rpc`, { acks: true })
+  const noAck = await startRawRpc(URL, `${prefix}.raw.rpc-noack`, { acks: false })
   const invoke = () => client.invoke(depositCommand, SAMPLE)
+  const peer = () => moleculer.call(SAMPLE)
   try {
     await concurrently(invoke, 5_000, IN_FLIGHT) // warm-up
     await concurrently(raw.call, 5_000, IN_FLIGHT)
+    await concurrently(noAck.call, 5_000, IN_FLIGHT)
+    await concurrently(peer, 2_000, IN_FLIGHT)
     const conduitLatency = await sequentialLatencies(invoke, LATENCY_CALLS)
     const rawLatency = await sequentialLatencies(raw.call, LATENCY_CALLS)
     const throughput = await alternating({
       conduit: (n) => concurrently(invoke, n, IN_FLIGHT),
       baseline: (n) => concurrently(raw.call, n, IN_FLIGHT),
+      'baseline without acks': (n) => concurrently(noAck.call, n, IN_FLIGHT),
+      moleculer: (n) => concurrently(peer, n, IN_FLIGHT),
     })
     const baselineLabel =
       'raw amqplib RPC: direct reply-to, no confirms, zod-parsed input and output, ack after reply'
     const latencyNote = `${LATENCY_CALLS.toLocaleString('en-US')} sequential calls after warm-up`
     const row = { suite: 'amqp', baselineLabel }
+    const name = `command round trip, ${IN_FLIGHT} in flight`
+    const how = `median of ${TRIALS} trials per side of ~${TRIAL_MS} ms, ABBA order; ${spreads(throughput.trials, 'calls/s')}; ${throughput.cpuNote}`
     return [
       {
         ...row,
-        name: `command round trip, ${IN_FLIGHT} in flight`,
+        name,
         unit: 'calls/s',
         conduit: throughput.conduit,
         baseline: throughput.baseline,
         higherIsBetter: true,
+        peer: { label: moleculer.label, value: throughput.rates.moleculer },
+        target: { minRatio: 0.8, minPeerRatio: 1 },
+        note: `${how}; ${moleculer.note}`,
+      },
+      {
+        ...row,
+        name: `${name}, vs raw without acks`,
+        unit: 'calls/s',
+        conduit: throughput.conduit,
+        baseline: throughput.rates['baseline without acks'],
+        baselineLabel:
+          'raw amqplib RPC as issue 17 names it: direct reply-to without acks (requests consumed with noAck), no confirms, zod-parsed input and output',
+        higherIsBetter: true,
         target: { minRatio: 0.8 },
-        note: `median of ${TRIALS} trials per side of ~${TRIAL_MS} ms, ABBA order; conduit ${spread(throughput.trials.conduit)}, baseline ${spread(throughput.trials.baseline)} calls/s; ${throughput.cpuNote}`,
+        note: 'the conduit figure of the row above (the same trials)',
       },
       {
         ...row,
@@ -184,6 +135,62 @@ async function commandCells(prefix: string, bridges: AmqpBridge[]): Promise<Benc
       },
     ]
   } finally {
+    await noAck.close()
+    await raw.close()
+  }
+}
+
+/** At-most-once events: Conduit's confirmed emits into an at-most-once subscription, beside the raw fanout and Moleculer. */
+async function atMostOnceEventCells(
+  prefix: string,
+  bridges: AmqpBridge[],
+  moleculer: MoleculerScenario,
+): Promise<BenchRow[]> {
+  const consumer = new AmqpBridge({ url: URL, prefix, prefetch: PREFETCH })
+  const publisher = new AmqpBridge({ url: URL, prefix })
+  bridges.push(consumer, publisher)
+  await consumer.start()
+  await publisher.start()
+  const conduitEvents = new DeliveryCounter()
+  const ledger = createService(fastLedgerV1, {
+    subscriptions: [handleSubscription(recordFast, async () => conduitEvents.hit())],
+  })
+  await (await ledger.getInstance(consumer)).start()
+  const rawEvents = new DeliveryCounter()
+  const raw = await startRawFanout(URL, `${prefix}.raw.fanout`, rawEvents)
+  const emit = () => publisher.emit(depositMade.name, SAMPLE)
+  const peerEmit = () => moleculer.emit(SAMPLE)
+  const drive = (send: () => Promise<unknown>, counter: DeliveryCounter, count: number) =>
+    driveEvents(send, counter, count, { inFlight: IN_FLIGHT, window: EVENT_WINDOW })
+  try {
+    await drive(emit, conduitEvents, 3_000) // warm-up
+    await drive(raw.emit, rawEvents, 3_000)
+    await drive(peerEmit, moleculer.events, 3_000)
+    const throughput = await alternating({
+      conduit: (n) => drive(emit, conduitEvents, n),
+      baseline: (n) => drive(raw.emit, rawEvents, n),
+      moleculer: (n) => drive(peerEmit, moleculer.events, n),
+    })
+    return [
+      {
+        suite: 'amqp',
+        name: `at-most-once event throughput, ${IN_FLIGHT} emits in flight → consume`,
+        unit: 'events/s',
+        conduit: throughput.conduit,
+        baseline: throughput.baseline,
+        baselineLabel:
+          'raw amqplib as issue 17 names it: fanout exchange, transient publish without confirms, exclusive queue consumed without acks, JSON + zod parse',
+        higherIsBetter: true,
+        peer: { label: moleculer.label, value: throughput.rates.moleculer },
+        target: { minRatio: 0.8, minPeerRatio: 1 },
+        note:
+          `conduit: emit() resolves on the publish confirm (the bridge confirms every event) into an at-most-once ` +
+          `subscription, acked on receipt (prefetch ${PREFETCH}); timed until the last event was consumed, at most ` +
+          `${EVENT_WINDOW.toLocaleString('en-US')} unconsumed; median of ${TRIALS} trials per side, ABBA order; ` +
+          `${spreads(throughput.trials, 'events/s')}; ${throughput.cpuNote}; ${moleculer.note}`,
+      },
+    ]
+  } finally {
     await raw.close()
   }
 }
@@ -200,7 +207,7 @@ async function durableEventCells(prefix: string, bridges: AmqpBridge[]): Promise
   })
   await (await ledger.getInstance(consumer)).start()
   const rawEvents = new DeliveryCounter()
-  const raw = await startRawDurable(`${prefix}.raw.events`, `${prefix}.raw.ledger`, rawEvents)
+  const raw = await startRawDurable(URL, `${prefix}.raw.events`, `${prefix}.raw.ledger`, rawEvents)
   const emit = () => publisher.emit(depositMade.name, SAMPLE)
   try {
     await drive(emit, conduitEvents, 3_000) // warm-up
@@ -232,8 +239,10 @@ const amqp: BenchSuite = {
   description:
     'AmqpBridge against the RabbitMQ on 127.0.0.1:5672 (server and client are separate connections in one ' +
     'process): command round trips (confirmed mandatory publish, per-message TTL, direct reply-to, ack after ' +
-    'the handler) and durable events (confirmed persistent publish, ack after the handler), each beside plain ' +
-    'amqplib doing the same work in the same run.',
+    'the handler), durable events (confirmed persistent publish, ack after the handler) and at-most-once events ' +
+    '(confirmed publish, ack on receipt), each beside plain amqplib doing the same work in the same run; commands ' +
+    "and at-most-once events also beside Moleculer's AMQP transporter (a caller node and a calc node, two " +
+    'brokers in this process).',
   async unavailable() {
     try {
       await (await connectAmqp(URL, { noDelay: true })).close()
@@ -245,9 +254,19 @@ const amqp: BenchSuite = {
   async run() {
     const prefix = uniquePrefix('bench')
     const bridges: AmqpBridge[] = []
+    const moleculer = await startMoleculerPair(moleculerAmqp(URL), peerWork, {
+      params: SAMPLE,
+      event: SAMPLE,
+    })
     try {
-      return [...(await commandCells(prefix, bridges)), ...(await durableEventCells(prefix, bridges))]
+      return [
+        ...(await commandCells(prefix, bridges, moleculer)),
+        ...(await durableEventCells(prefix, bridges)),
+        // a prefix (so an exchange) of its own: the durable cell's subscription must not take these events
+        ...(await atMostOnceEventCells(`${prefix}.amo`, bridges, moleculer)),
+      ]
     } finally {
+      await moleculer.stop()
       for (const bridge of bridges) await bridge.stop()
       await deleteDeclaredTopology(
         bridges.map((bridge) => bridge.declaredTopology),

@@ -1,15 +1,15 @@
 import { EventEmitter } from 'node:events'
+import { type InProcessSides, inProcessNote, inProcessTrials } from '../lib/inProcessTrials.js'
 import {
   collectGarbage,
   concurrently,
   DeliveryCounter,
   hasExposedGc,
-  median,
   percentile,
   sequentialLatencies,
-  sizeTrial,
   sleep,
 } from '../lib/measure.js'
+import { type MoleculerScenario, startLocalMoleculer } from '../lib/moleculer.js'
 import {
   createService,
   defineEvent,
@@ -97,82 +97,35 @@ async function startConduit() {
 
 type Conduit = Awaited<ReturnType<typeof startConduit>>
 
-interface Throughput {
-  /** median operations per second (wall clock) */
-  conduit: number
-  baseline: number
-  /** per-trial rates, for the spread */
-  trials: { conduit: number[]; baseline: number[] }
-  /** median process CPU time (user + system, all threads) per operation, ns: robust when the machine is busy */
-  cpuNs: { conduit: number; baseline: number }
-}
+const alternatingThroughput = (contenders: InProcessSides, probe: number) =>
+  inProcessTrials(contenders, probe, { trials: TRIALS, trialMs: TRIAL_MS })
 
-const cpuNow = () => {
-  const usage = process.cpuUsage()
-  return (usage.user + usage.system) * 1000
-}
-
-/** Median ops/s over alternating trials of the two contenders, so drift hits both alike. */
-async function alternatingThroughput(
-  contenders: { conduit: (count: number) => Promise<number>; baseline: (count: number) => Promise<number> },
-  probe: number,
-): Promise<Throughput> {
-  const counts = {
-    conduit: await sizeTrial(contenders.conduit, probe, TRIAL_MS),
-    baseline: await sizeTrial(contenders.baseline, probe, TRIAL_MS),
-  }
-  const trials = { conduit: [] as number[], baseline: [] as number[] }
-  const cpu = { conduit: [] as number[], baseline: [] as number[] }
-  for (let trial = 0; trial < TRIALS; trial++) {
-    for (const side of ['conduit', 'baseline'] as const) {
-      collectGarbage()
-      const cpuBefore = cpuNow()
-      const elapsed = await contenders[side](counts[side])
-      cpu[side].push((cpuNow() - cpuBefore) / counts[side])
-      trials[side].push((counts[side] * 1000) / elapsed)
-    }
-  }
-  return {
-    conduit: median(trials.conduit),
-    baseline: median(trials.baseline),
-    trials,
-    cpuNs: { conduit: median(cpu.conduit), baseline: median(cpu.baseline) },
-  }
-}
-
-const spread = (rates: number[]) =>
-  `${Math.round(Math.min(...rates)).toLocaleString('en-US')}–${Math.round(Math.max(...rates)).toLocaleString('en-US')}`
-
-/** The note of a throughput row: how it was measured, the spread, and CPU time per operation. */
-function throughputNote(throughput: Throughput, unit: string, what: string): string {
-  const { cpuNs } = throughput
-  return (
-    `median of ${TRIALS} alternating trials of ~${TRIAL_MS} ms; ${unit} conduit ${spread(throughput.trials.conduit)}, ` +
-    `baseline ${spread(throughput.trials.baseline)}; CPU per ${what}: conduit ${Math.round(cpuNs.conduit)} ns, ` +
-    `baseline ${Math.round(cpuNs.baseline)} ns (ratio ${(cpuNs.baseline / cpuNs.conduit).toFixed(2)})`
-  )
-}
-
-async function commandRoundTrip(conduit: Conduit): Promise<BenchRow[]> {
+async function commandRoundTrip(conduit: Conduit, moleculer: MoleculerScenario): Promise<BenchRow[]> {
   const { bridge } = conduit
   const invoke = () => bridge.invoke(depositCommand, SAMPLE)
   const raw = () => rawDeposit(SAMPLE)
+  const peer = () => moleculer.call(SAMPLE)
 
-  // Warm-up: let both paths reach optimized code before anything is measured.
+  // Warm-up: let every path reach optimized code before anything is measured.
   await concurrently(invoke, 50_000, IN_FLIGHT)
   await concurrently(raw, 200_000, IN_FLIGHT)
+  await concurrently(peer, 50_000, IN_FLIGHT)
   await sequentialLatencies(invoke, 10_000)
   await sequentialLatencies(raw, 10_000)
+  await sequentialLatencies(peer, 10_000)
 
   collectGarbage()
   const conduitLatency = await sequentialLatencies(invoke, LATENCY_CALLS)
   collectGarbage()
   const rawLatency = await sequentialLatencies(raw, LATENCY_CALLS)
+  collectGarbage()
+  const peerLatency = await sequentialLatencies(peer, LATENCY_CALLS)
 
   const throughput = await alternatingThroughput(
     {
       conduit: (count) => concurrently(invoke, count, IN_FLIGHT),
       baseline: (count) => concurrently(raw, count, IN_FLIGHT),
+      moleculer: (count) => concurrently(peer, count, IN_FLIGHT),
     },
     20_000,
   )
@@ -188,7 +141,9 @@ async function commandRoundTrip(conduit: Conduit): Promise<BenchRow[]> {
       baseline: percentile(rawLatency, 50),
       baselineLabel,
       higherIsBetter: false,
-      note: latencyNote,
+      peer: { label: moleculer.label, value: percentile(peerLatency, 50) },
+      target: { maxPeerRatio: 1 },
+      note: `${latencyNote}, per side; ${moleculer.note}`,
     },
     {
       suite: 'memory',
@@ -204,17 +159,18 @@ async function commandRoundTrip(conduit: Conduit): Promise<BenchRow[]> {
       suite: 'memory',
       name: `command round trip, ${IN_FLIGHT} in flight`,
       unit: 'calls/s',
-      conduit: throughput.conduit,
-      baseline: throughput.baseline,
+      conduit: throughput.rates.conduit,
+      baseline: throughput.rates.baseline,
       baselineLabel,
       higherIsBetter: true,
-      target: { minRatio: 0.4 },
-      note: throughputNote(throughput, 'calls/s', 'call'),
+      peer: { label: moleculer.label, value: throughput.rates.moleculer },
+      target: { minRatio: 0.4, minPeerRatio: 1.5 },
+      note: inProcessNote(throughput, 'calls/s', 'call', moleculer.note),
     },
   ]
 }
 
-async function eventThroughput(conduit: Conduit): Promise<BenchRow[]> {
+async function eventThroughput(conduit: Conduit, moleculer: MoleculerScenario): Promise<BenchRow[]> {
   const { bridge, events } = conduit
   const emitter = new EventEmitter()
   const rawEvents = new DeliveryCounter()
@@ -239,13 +195,16 @@ async function eventThroughput(conduit: Conduit): Promise<BenchRow[]> {
   }
   const conduitEmit = () => bridge.emit(EVENT_NAME, EVENT_SAMPLE)
   const rawEmit = () => emitter.emit(EVENT_NAME, EVENT_SAMPLE)
+  const peerEmit = () => moleculer.emit(EVENT_SAMPLE)
 
   await drive(conduitEmit, events, 50_000)
   await drive(rawEmit, rawEvents, 200_000)
+  await drive(peerEmit, moleculer.events, 50_000)
   const throughput = await alternatingThroughput(
     {
       conduit: (count) => drive(conduitEmit, events, count),
       baseline: (count) => drive(rawEmit, rawEvents, count),
+      moleculer: (count) => drive(peerEmit, moleculer.events, count),
     },
     20_000,
   )
@@ -254,12 +213,13 @@ async function eventThroughput(conduit: Conduit): Promise<BenchRow[]> {
       suite: 'memory',
       name: 'event throughput, emit → 1 at-most-once subscription',
       unit: 'events/s',
-      conduit: throughput.conduit,
-      baseline: throughput.baseline,
+      conduit: throughput.rates.conduit,
+      baseline: throughput.rates.baseline,
       baselineLabel: 'node:events EventEmitter, listener zod-parses the same payload schema',
       higherIsBetter: true,
-      target: { minRatio: 0.4 },
-      note: `emitted by name (the subscription validates), ${IN_FLIGHT} emits per batch; ${throughputNote(throughput, 'events/s', 'event')}`,
+      peer: { label: moleculer.label, value: throughput.rates.moleculer },
+      target: { minRatio: 0.4, minPeerRatio: 1 },
+      note: `emitted by name (the subscription validates), ${IN_FLIGHT} emits per batch; ${inProcessNote(throughput, 'events/s', 'event', moleculer.note)}`,
     },
   ]
 }
@@ -334,19 +294,26 @@ const memory: BenchSuite = {
     'MemoryBridge in one process: a client invokes a command through the bridge (envelope, correlation, ' +
     'deadline, pipeline with input and output validation) and emits an event to one at-most-once ' +
     'subscription. Each cell runs beside a raw baseline doing the same zod parsing and the same handler ' +
-    'without the runtime, in the same process and run.',
+    "without the runtime, in the same process and run, and the throughput and p50 cells beside Moleculer's " +
+    'local broker (no transporter) running the same action and event handler.',
   async unavailable() {
     return hasExposedGc() ? undefined : 'needs global.gc: run with node --expose-gc (as `pnpm bench` does)'
   },
   async run() {
     const conduit = await startConduit()
+    const moleculer = await startLocalMoleculer({
+      add: rawDeposit,
+      eventName: EVENT_NAME,
+      checkEvent: (payload) => void depositMade.schema.parse(payload),
+    })
     try {
       return [
-        ...(await commandRoundTrip(conduit)),
-        ...(await eventThroughput(conduit)),
+        ...(await commandRoundTrip(conduit, moleculer)),
+        ...(await eventThroughput(conduit, moleculer)),
         ...(await heapGrowth(conduit)),
       ]
     } finally {
+      await moleculer.stop()
       await conduit.stop()
     }
   },

@@ -12,6 +12,7 @@ import {
   depositInput,
   depositMade,
   depositOutput,
+  peerWork,
   SAMPLE,
 } from '../lib/deposit.js'
 import {
@@ -21,14 +22,17 @@ import {
   percentile,
   sequentialLatencies,
   spread,
+  type TrialSides,
 } from '../lib/measure.js'
+import { type MoleculerScenario, moleculerMqtt, startMoleculerPair } from '../lib/moleculer.js'
 import { createService, defineService, handleCommand, handleSubscription } from '../lib/workspace.js'
 import type { BenchRow, BenchSuite } from '../types.js'
 
 // MqttBridge beside plain mqtt.js doing the same work against the same Mosquitto, in the same
 // run: MQTT 5 request/response (response topic + correlation data) at QoS 0 and at QoS 1, and
 // publish/subscribe events. Both sides JSON-encode and zod-parse, so the ratio is the runtime's
-// cost (envelope, correlation, deadlines, tracing hooks), not the business logic's.
+// cost (envelope, correlation, deadlines, tracing hooks), not the business logic's. Commands at
+// QoS 0 and events also run beside Moleculer's MQTT transporter (QoS 0 by default).
 
 const URL = process.env.CONDUIT_MQTT_URL ?? DEFAULT_MQTT_URL
 const IN_FLIGHT = 100
@@ -43,8 +47,26 @@ const recordFast = ledgerV1.subscription('recordFast', { event: depositMade })
 
 type Qos = 0 | 1
 
-const alternating = (sides: Parameters<typeof alternatingTrials>[0]) =>
+const alternating = <S extends string = never>(sides: TrialSides<S>) =>
   alternatingTrials(sides, { trials: TRIALS, trialMs: TRIAL_MS, minCount: 1000 })
+
+/** Moleculer's rate beside a throughput row, its spread and setup in the note; target: at least Moleculer's. */
+function withMoleculer(
+  row: BenchRow,
+  throughput: {
+    rates: { conduit: number; moleculer?: number }
+    trials: { conduit: number[]; moleculer?: number[] }
+  },
+  moleculer: MoleculerScenario | undefined,
+): BenchRow {
+  if (!moleculer || throughput.rates.moleculer === undefined || !throughput.trials.moleculer) return row
+  return {
+    ...row,
+    peer: { label: moleculer.label, value: throughput.rates.moleculer },
+    target: { ...row.target, minPeerRatio: 1 },
+    note: `${row.note}; Moleculer ${spread(throughput.trials.moleculer)} ${row.unit}; ${moleculer.note}`,
+  }
+}
 
 /** A plain mqtt.js client with TCP_NODELAY, like the bridge's connections (see MqttConnection). */
 async function rawClient(prefix: string, role: string): Promise<MqttClient> {
@@ -113,7 +135,13 @@ async function startedBridge(prefix: string, bridges: MqttBridge[], commandQos: 
   return bridge
 }
 
-async function commandCells(prefix: string, bridges: MqttBridge[], qos: Qos): Promise<BenchRow[]> {
+/** `moleculer` (at its default QoS 0) runs beside the QoS 0 cells only. */
+async function commandCells(
+  prefix: string,
+  bridges: MqttBridge[],
+  qos: Qos,
+  moleculer?: MoleculerScenario,
+): Promise<BenchRow[]> {
   const server = await startedBridge(prefix, bridges, qos)
   const client = await startedBridge(prefix, bridges, qos)
   const account = createService(accountV1, {
@@ -125,29 +153,35 @@ async function commandCells(prefix: string, bridges: MqttBridge[], qos: Qos): Pr
   try {
     await concurrently(invoke, 3_000, IN_FLIGHT) // warm-up
     await concurrently(raw.call, 3_000, IN_FLIGHT)
+    const peer = moleculer && (() => moleculer.call(SAMPLE))
+    if (peer) await concurrently(peer, 3_000, IN_FLIGHT)
     const calls = await latencyCallCount(raw.call)
     const conduitLatency = await sequentialLatencies(invoke, calls)
     const rawLatency = await sequentialLatencies(raw.call, calls)
-    const throughput = await alternating({
-      conduit: (n) => concurrently(invoke, n, IN_FLIGHT),
-      baseline: (n) => concurrently(raw.call, n, IN_FLIGHT),
-    })
+    const sides = {
+      conduit: (n: number) => concurrently(invoke, n, IN_FLIGHT),
+      baseline: (n: number) => concurrently(raw.call, n, IN_FLIGHT),
+    }
+    const throughput = peer
+      ? await alternating({ ...sides, moleculer: (n: number) => concurrently(peer, n, IN_FLIGHT) })
+      : await alternating(sides)
     const row = {
       suite: 'mqtt',
       baselineLabel: `raw mqtt.js MQTT 5 request/response at QoS ${qos} (TCP_NODELAY like the bridge): shared subscription, one response topic, correlation data, zod-parsed input and output`,
     }
     const latencyNote = `${calls.toLocaleString('en-US')} sequential calls after warm-up`
+    const throughputRow: BenchRow = {
+      ...row,
+      name: `command round trip at QoS ${qos}, ${IN_FLIGHT} in flight`,
+      unit: 'calls/s',
+      conduit: throughput.conduit,
+      baseline: throughput.baseline,
+      higherIsBetter: true,
+      target: { minRatio: 0.8 },
+      note: `median of ${TRIALS} alternating trials of ~${TRIAL_MS} ms; conduit ${spread(throughput.trials.conduit)}, baseline ${spread(throughput.trials.baseline)} calls/s`,
+    }
     return [
-      {
-        ...row,
-        name: `command round trip at QoS ${qos}, ${IN_FLIGHT} in flight`,
-        unit: 'calls/s',
-        conduit: throughput.conduit,
-        baseline: throughput.baseline,
-        higherIsBetter: true,
-        target: { minRatio: 0.8 },
-        note: `median of ${TRIALS} alternating trials of ~${TRIAL_MS} ms; conduit ${spread(throughput.trials.conduit)}, baseline ${spread(throughput.trials.baseline)} calls/s`,
-      },
+      withMoleculer(throughputRow, throughput, moleculer),
       {
         ...row,
         name: `command round trip at QoS ${qos}, sequential p50`,
@@ -199,7 +233,11 @@ async function startRawEvents(prefix: string, counter: DeliveryCounter) {
   return { emit, close }
 }
 
-async function eventCells(prefix: string, bridges: MqttBridge[]): Promise<BenchRow[]> {
+async function eventCells(
+  prefix: string,
+  bridges: MqttBridge[],
+  moleculer: MoleculerScenario,
+): Promise<BenchRow[]> {
   const consumer = await startedBridge(prefix, bridges, 1)
   const publisher = await startedBridge(prefix, bridges, 1)
   const conduitEvents = new DeliveryCounter()
@@ -210,26 +248,28 @@ async function eventCells(prefix: string, bridges: MqttBridge[]): Promise<BenchR
   const rawEvents = new DeliveryCounter()
   const raw = await startRawEvents(prefix, rawEvents)
   const emit = () => publisher.emit(depositMade.name, SAMPLE)
+  const peerEmit = () => moleculer.emit(SAMPLE)
   try {
     await drive(emit, conduitEvents, 3_000) // warm-up
     await drive(raw.emit, rawEvents, 3_000)
+    await drive(peerEmit, moleculer.events, 3_000)
     const throughput = await alternating({
       conduit: (n) => drive(emit, conduitEvents, n),
       baseline: (n) => drive(raw.emit, rawEvents, n),
+      moleculer: (n) => drive(peerEmit, moleculer.events, n),
     })
-    return [
-      {
-        suite: 'mqtt',
-        name: `at-most-once event throughput, ${IN_FLIGHT} confirmed emits in flight → consume`,
-        unit: 'events/s',
-        conduit: throughput.conduit,
-        baseline: throughput.baseline,
-        baselineLabel:
-          'raw mqtt.js (TCP_NODELAY like the bridge): QoS 1 publish, QoS 0 shared subscription, JSON + zod parse',
-        higherIsBetter: true,
-        note: `timed until the last event was consumed; median of ${TRIALS} alternating trials; conduit ${spread(throughput.trials.conduit)}, baseline ${spread(throughput.trials.baseline)} events/s`,
-      },
-    ]
+    const row: BenchRow = {
+      suite: 'mqtt',
+      name: `at-most-once event throughput, ${IN_FLIGHT} confirmed emits in flight → consume`,
+      unit: 'events/s',
+      conduit: throughput.conduit,
+      baseline: throughput.baseline,
+      baselineLabel:
+        'raw mqtt.js (TCP_NODELAY like the bridge): QoS 1 publish, QoS 0 shared subscription, JSON + zod parse',
+      higherIsBetter: true,
+      note: `timed until the last event was consumed; median of ${TRIALS} alternating trials; conduit ${spread(throughput.trials.conduit)}, baseline ${spread(throughput.trials.baseline)} events/s`,
+    }
+    return [withMoleculer(row, throughput, moleculer)]
   } finally {
     await raw.close()
   }
@@ -241,7 +281,9 @@ const mqtt: BenchSuite = {
     'MqttBridge against the Mosquitto on 127.0.0.1:1883 with its default settings (every bridge and raw client ' +
     'is its own connection, all in one process): command round trips on MQTT 5 request/response at QoS 0 and ' +
     'QoS 1 (`commandQos`, 0 by default), and at-most-once events, each beside plain mqtt.js doing the same work in ' +
-    'the same run. Mosquitto leaves Nagle on (`set_tcp_nodelay false`), which costs QoS 1 latency: see docs/bridges/mqtt.md.',
+    'the same run. Mosquitto leaves Nagle on (`set_tcp_nodelay false`), which costs QoS 1 latency: see docs/bridges/mqtt.md. ' +
+    "Commands at QoS 0 and events also run beside Moleculer's MQTT transporter at its defaults (MQTT 3.1.1, QoS 0): " +
+    'a caller node and a calc node, two brokers in this process.',
   async unavailable() {
     try {
       const client = await connectAsync(URL, {
@@ -258,14 +300,19 @@ const mqtt: BenchSuite = {
   async run() {
     const prefix = uniqueMqttPrefix('conduit-bench')
     const bridges: MqttBridge[] = []
+    const moleculer = await startMoleculerPair(moleculerMqtt(URL), peerWork, {
+      params: SAMPLE,
+      event: SAMPLE,
+    })
     try {
       return [
         // each cell under its own prefix, so one cell's servers never take another's calls
-        ...(await commandCells(`${prefix}/qos0`, bridges, 0)),
+        ...(await commandCells(`${prefix}/qos0`, bridges, 0, moleculer)),
         ...(await commandCells(`${prefix}/qos1`, bridges, 1)),
-        ...(await eventCells(`${prefix}/events`, bridges)),
+        ...(await eventCells(`${prefix}/events`, bridges, moleculer)),
       ]
     } finally {
+      await moleculer.stop()
       for (const bridge of bridges) await bridge.stop()
       await purgeMqttNamespace(prefix, URL)
     }

@@ -1,35 +1,24 @@
 import { NatsBridge } from '../../packages/nats/src/index.js'
-import {
-  AckPolicy,
-  connect,
-  jetstream,
-  NatsAdmin,
-  type NatsConnection,
-  RetentionPolicy,
-  uniquePrefix,
-} from '../../packages/nats/src/testing.js'
-import {
-  accountV1,
-  deposit,
-  depositCommand,
-  depositInput,
-  depositMade,
-  depositOutput,
-  SAMPLE,
-} from '../lib/deposit.js'
+import { NatsAdmin, uniquePrefix } from '../../packages/nats/src/testing.js'
+import { accountV1, deposit, depositCommand, depositMade, peerWork, SAMPLE } from '../lib/deposit.js'
 import {
   alternatingTrials,
   concurrently,
   DeliveryCounter,
+  driveEvents,
   percentile,
   sequentialLatencies,
   spread,
+  type TrialSides,
 } from '../lib/measure.js'
+import { type MoleculerScenario, moleculerNats, startMoleculerPair } from '../lib/moleculer.js'
+import { startRawAtMostOnce, startRawDurable, startRawRpc, startRawWildcardRpc } from '../lib/rawNats.js'
 import { createService, defineService, handleCommand, handleSubscription } from '../lib/workspace.js'
 import type { BenchRow, BenchSuite } from '../types.js'
 
-// NatsBridge beside plain nats.js doing the same work against the same server, in the same run.
-// Both sides validate with the same zod schemas and JSON-encode, so the ratio is the runtime's
+// NatsBridge beside plain nats.js (bench/lib/rawNats.ts) doing the same work against the same
+// server, in the same run, and beside Moleculer's NATS transporter where Moleculer has the cell.
+// Every side validates with the same zod schemas and JSON-encodes, so the ratio is the runtime's
 // cost (envelope, correlation, deadlines, tracing hooks), not the business logic's.
 
 const SERVERS = process.env.NATS_URL ?? 'nats://127.0.0.1:4222'
@@ -46,8 +35,12 @@ const recordFast = ledgerV1.subscription('recordFast', { event: depositMade, del
 const auditV1 = defineService({ name: 'benchAudit', version: '1' })
 const recordDurable = auditV1.subscription('recordDurable', { event: depositMade, delivery: 'durable' })
 
-const alternating = (sides: Parameters<typeof alternatingTrials>[0]) =>
+const alternating = <S extends string = never>(sides: TrialSides<S>) =>
   alternatingTrials(sides, { trials: TRIALS, trialMs: TRIAL_MS, minCount: 2000 })
+
+/** Events, timed until the last one was consumed; emits awaited `inFlight` at a time. */
+const drive = (emit: () => Promise<unknown>, counter: DeliveryCounter, count: number, inFlight = 1) =>
+  driveEvents(emit, counter, count, { inFlight, window: EVENT_WINDOW })
 
 /**
  * Sequential latencies in alternating blocks of LATENCY_BLOCK calls per side, so that a busy
@@ -63,9 +56,17 @@ async function alternatingLatencies(conduit: () => Promise<unknown>, baseline: (
   return { conduit: merge(blocks.conduit), baseline: merge(blocks.baseline) }
 }
 
-type Throughput = Awaited<ReturnType<typeof alternating>>
+interface Throughput {
+  conduit: number
+  baseline: number
+  rates: { conduit: number; moleculer?: number }
+  trials: { conduit: number[]; baseline: number[]; moleculer?: number[] }
+}
 
-/** A throughput cell: median rate of the alternating trials, with their spread in the note. */
+/**
+ * A throughput cell: median rate of the alternating trials, with their spread in the note, and
+ * Moleculer's rate beside it when `moleculer` ran in the same trials (target: at least Moleculer's).
+ */
 function throughputRow(
   name: string,
   unit: string,
@@ -73,87 +74,19 @@ function throughputRow(
   baselineLabel: string,
   minRatio: number,
   how: string,
+  moleculer?: MoleculerScenario,
 ): BenchRow {
-  const { conduit, baseline, trials } = throughput
+  const { conduit, baseline, trials, rates } = throughput
+  const note = `${how}median of ${TRIALS} alternating trials of ~${TRIAL_MS} ms; conduit ${spread(trials.conduit)}, baseline ${spread(trials.baseline)} ${unit}`
+  const row: BenchRow = { suite: 'nats', name, unit, conduit, baseline, baselineLabel, higherIsBetter: true }
+  if (!moleculer || rates.moleculer === undefined || !trials.moleculer)
+    return { ...row, target: { minRatio }, note }
   return {
-    suite: 'nats',
-    name,
-    unit,
-    conduit,
-    baseline,
-    baselineLabel,
-    higherIsBetter: true,
-    target: { minRatio },
-    note: `${how}median of ${TRIALS} alternating trials of ~${TRIAL_MS} ms; conduit ${spread(trials.conduit)}, baseline ${spread(trials.baseline)} ${unit}`,
+    ...row,
+    peer: { label: moleculer.label, value: rates.moleculer },
+    target: { minRatio, minPeerRatio: 1 },
+    note: `${note}, Moleculer ${spread(trials.moleculer)} ${unit}; ${moleculer.note}`,
   }
-}
-
-/**
- * Plain nats.js request/reply, the fastest way: the server answers on a queue subscription; the
- * client publishes with one shared inbox as reply subject and matches replies by an id it puts
- * in the message (nc.request() per call is several times slower).
- */
-async function startRawRpc(subject: string) {
-  const server = await connect({ servers: SERVERS })
-  const answer = async (data: Uint8Array, reply: string) => {
-    const { id, input } = JSON.parse(new TextDecoder().decode(data)) as { id: number; input: unknown }
-    const output = depositOutput.parse(await deposit(depositInput.parse(input)))
-    server.publish(reply, JSON.stringify({ id, output }))
-  }
-  server.subscribe(subject, {
-    queue: 'raw',
-    callback: (_error, msg) => {
-      if (msg.reply) void answer(msg.data, msg.reply)
-    },
-  })
-  await server.flush()
-  const client = await connect({ servers: SERVERS })
-  const inbox = `${subject}.inbox`
-  const waiting = new Map<number, (value: unknown) => void>()
-  client.subscribe(inbox, {
-    callback: (_error, msg) => {
-      const { id, output } = JSON.parse(new TextDecoder().decode(msg.data)) as { id: number; output: unknown }
-      waiting.get(id)?.(depositOutput.parse(output))
-      waiting.delete(id)
-    },
-  })
-  await client.flush()
-  let next = 0
-  const call = () =>
-    new Promise((resolve) => {
-      const id = next++
-      waiting.set(id, resolve)
-      client.publish(subject, JSON.stringify({ id, input: SAMPLE }), { reply: inbox })
-    })
-  const close = async () => {
-    await client.drain()
-    await server.drain()
-  }
-  return { call, close }
-}
-
-/**
- * Publishes `count` events one after another (each emit awaited, IN_FLIGHT at once when
- * `inFlight` says so) and waits until all were consumed, never more than EVENT_WINDOW ahead.
- */
-async function drive(
-  emit: () => Promise<unknown>,
-  counter: DeliveryCounter,
-  count: number,
-  inFlight = 1,
-): Promise<number> {
-  const base = counter.count
-  const started = performance.now()
-  for (let sent = 0; sent < count; ) {
-    const chunk = Math.min(1_000, count - sent)
-    await concurrently(emit, chunk, inFlight)
-    sent += chunk
-    // let the socket write and the subscriber read (publishes alone never yield to I/O)
-    await new Promise((resolve) => setImmediate(resolve))
-    if (sent - (counter.count - base) > EVENT_WINDOW) await counter.until(base + sent - EVENT_WINDOW)
-  }
-  await counter.until(base + count)
-  return performance.now() - started
 }
 
 async function connectedBridge(prefix: string, bridges: NatsBridge[]): Promise<NatsBridge> {
@@ -163,35 +96,51 @@ async function connectedBridge(prefix: string, bridges: NatsBridge[]): Promise<N
   return bridge
 }
 
-async function commandCells(prefix: string, bridges: NatsBridge[]): Promise<BenchRow[]> {
+async function commandCells(
+  prefix: string,
+  bridges: NatsBridge[],
+  moleculer: MoleculerScenario,
+): Promise<BenchRow[]> {
   const server = await connectedBridge(prefix, bridges)
   const client = await connectedBridge(prefix, bridges)
   const account = createService(accountV1, {
     commands: [handleCommand(depositCommand, (input) => deposit(input))],
   })
   await (await account.getInstance(server)).start()
-  const raw = await startRawRpc(`${prefix}.raw.rpc`)
+  const raw = await startRawRpc(SERVERS, `${prefix}.raw.rpc`)
+  const wildcard = await startRawWildcardRpc(SERVERS, `${prefix}.raw.wildcard`)
   const invoke = () => client.invoke(depositCommand, SAMPLE)
+  const peer = () => moleculer.call(SAMPLE)
   try {
     await concurrently(invoke, 5_000, IN_FLIGHT) // warm-up
     await concurrently(raw.call, 5_000, IN_FLIGHT)
+    await concurrently(wildcard.call, 5_000, IN_FLIGHT)
+    await concurrently(peer, 5_000, IN_FLIGHT)
     const { conduit: conduitLatency, baseline: rawLatency } = await alternatingLatencies(invoke, raw.call)
     const throughput = await alternating({
       conduit: (n) => concurrently(invoke, n, IN_FLIGHT),
       baseline: (n) => concurrently(raw.call, n, IN_FLIGHT),
+      wildcard: (n) => concurrently(wildcard.call, n, IN_FLIGHT),
+      moleculer: (n) => concurrently(peer, n, IN_FLIGHT),
     })
     const baselineLabel =
       'raw nats.js: publish with one shared inbox, replies matched by id, zod-parsed input and output'
     const row = { suite: 'nats', baselineLabel, higherIsBetter: false, unit: 'µs' }
     const latencyNote = `${LATENCY_CALLS.toLocaleString('en-US')} sequential calls per side after warm-up, in alternating blocks of ${LATENCY_BLOCK}`
+    const name = `command round trip, ${IN_FLIGHT} in flight`
     return [
+      throughputRow(name, 'calls/s', throughput, baselineLabel, 0.8, '', moleculer),
       throughputRow(
-        `command round trip, ${IN_FLIGHT} in flight`,
+        `${name}, vs raw wildcard inbox`,
         'calls/s',
-        throughput,
-        baselineLabel,
+        {
+          ...throughput,
+          baseline: throughput.rates.wildcard,
+          trials: { ...throughput.trials, baseline: throughput.trials.wildcard },
+        },
+        "raw nats.js as issue 17 names it: publish with a reply subject of its own into one wildcard inbox subscription (nats.js's request multiplexer pattern), bare zod-parsed input and output",
         0.8,
-        '',
+        `the conduit figure of the row above (the same trials); ${throughput.cpuNote}; `,
       ),
       {
         ...row,
@@ -210,31 +159,16 @@ async function commandCells(prefix: string, bridges: NatsBridge[]): Promise<Benc
       },
     ]
   } finally {
+    await wildcard.close()
     await raw.close()
   }
 }
 
-/** Plain nats.js pub/sub: a queue subscription that parses and validates each event. */
-async function startRawAtMostOnce(subject: string, counter: DeliveryCounter) {
-  const subscriber = await connect({ servers: SERVERS })
-  subscriber.subscribe(subject, {
-    queue: 'raw',
-    callback: (_error, msg) => {
-      depositMade.schema.parse(JSON.parse(new TextDecoder().decode(msg.data)))
-      counter.hit()
-    },
-  })
-  await subscriber.flush()
-  const publisher = await connect({ servers: SERVERS })
-  const emit = async () => publisher.publish(subject, JSON.stringify(SAMPLE))
-  const close = async () => {
-    await publisher.drain()
-    await subscriber.drain()
-  }
-  return { emit, close }
-}
-
-async function atMostOnceCells(prefix: string, bridges: NatsBridge[]): Promise<BenchRow[]> {
+async function atMostOnceCells(
+  prefix: string,
+  bridges: NatsBridge[],
+  moleculer: MoleculerScenario,
+): Promise<BenchRow[]> {
   const consumer = await connectedBridge(prefix, bridges)
   const publisher = await connectedBridge(prefix, bridges)
   const conduitEvents = new DeliveryCounter()
@@ -243,14 +177,17 @@ async function atMostOnceCells(prefix: string, bridges: NatsBridge[]): Promise<B
   })
   await (await ledger.getInstance(consumer)).start()
   const rawEvents = new DeliveryCounter()
-  const raw = await startRawAtMostOnce(`${prefix}.raw.events`, rawEvents)
+  const raw = await startRawAtMostOnce(SERVERS, `${prefix}.raw.events`, rawEvents)
   const emit = () => publisher.emit(depositMade.name, SAMPLE)
+  const peerEmit = () => moleculer.emit(SAMPLE)
   try {
     await drive(emit, conduitEvents, 5_000) // warm-up
     await drive(raw.emit, rawEvents, 5_000)
+    await drive(peerEmit, moleculer.events, 5_000)
     const throughput = await alternating({
       conduit: (n) => drive(emit, conduitEvents, n),
       baseline: (n) => drive(raw.emit, rawEvents, n),
+      moleculer: (n) => drive(peerEmit, moleculer.events, n),
     })
     return [
       throughputRow(
@@ -260,42 +197,12 @@ async function atMostOnceCells(prefix: string, bridges: NatsBridge[]): Promise<B
         'raw nats.js: core publish, queue subscription, JSON + zod parse',
         0.8,
         `timed until the last event was consumed, at most ${EVENT_WINDOW.toLocaleString('en-US')} unconsumed; `,
+        moleculer,
       ),
     ]
   } finally {
     await raw.close()
   }
-}
-
-/** Plain nats.js JetStream: acked publishes into an interest stream, a durable pull consumer acking each. */
-async function startRawDurable(prefix: string, counter: DeliveryCounter) {
-  const subject = `${prefix}.raw.durable`
-  const stream = `${prefix}_raw_durable`
-  const admin = await NatsAdmin.connect(SERVERS)
-  await admin.jsm.streams.add({ name: stream, subjects: [subject], retention: RetentionPolicy.Interest })
-  await admin.jsm.consumers.add(stream, { durable_name: 'raw', ack_policy: AckPolicy.Explicit })
-  const consumerConnection = await connect({ servers: SERVERS })
-  const consumer = await jetstream(consumerConnection).consumers.get(stream, 'raw')
-  const messages = await consumer.consume({
-    max_messages: 512,
-    callback: (msg) => {
-      depositMade.schema.parse(JSON.parse(new TextDecoder().decode(msg.data)))
-      msg.ack()
-      counter.hit()
-    },
-  })
-  // the fastest raw setting: no per-request Error objects (NatsBridge sets it too)
-  const publisher: NatsConnection = await connect({ servers: SERVERS, noAsyncTraces: true })
-  const js = jetstream(publisher)
-  const emit = () => js.publish(subject, JSON.stringify(SAMPLE))
-  const close = async () => {
-    await messages.close()
-    await publisher.drain()
-    await consumerConnection.drain()
-    await admin.jsm.streams.delete(stream)
-    await admin.close()
-  }
-  return { emit, close }
 }
 
 async function durableCells(prefix: string, bridges: NatsBridge[]): Promise<BenchRow[]> {
@@ -308,7 +215,7 @@ async function durableCells(prefix: string, bridges: NatsBridge[]): Promise<Benc
   // started after the consumer exists, so it knows at once that these emits need JetStream
   const publisher = await connectedBridge(prefix, bridges)
   const rawEvents = new DeliveryCounter()
-  const raw = await startRawDurable(prefix, rawEvents)
+  const raw = await startRawDurable(SERVERS, prefix, rawEvents)
   const emit = () => publisher.emit(depositMade.name, SAMPLE)
   try {
     await drive(emit, conduitEvents, 2_000, IN_FLIGHT) // warm-up
@@ -338,7 +245,8 @@ const nats: BenchSuite = {
     'NatsBridge against the nats-server on 127.0.0.1:4222 (every bridge and raw client is its own connection, ' +
     'all in one process): command round trips on core request/reply, at-most-once events on core pub/sub and ' +
     'durable events on JetStream (acked publish, ack after the handler), each beside plain nats.js doing the ' +
-    'same work in the same run.',
+    "same work in the same run; commands and at-most-once events also beside Moleculer's NATS transporter " +
+    '(a caller node and a calc node, two brokers in this process).',
   async unavailable() {
     try {
       const admin = await NatsAdmin.connect(SERVERS)
@@ -351,13 +259,18 @@ const nats: BenchSuite = {
   async run() {
     const prefix = uniquePrefix('bench')
     const bridges: NatsBridge[] = []
+    const moleculer = await startMoleculerPair(moleculerNats(SERVERS), peerWork, {
+      params: SAMPLE,
+      event: SAMPLE,
+    })
     try {
       return [
-        ...(await commandCells(prefix, bridges)),
-        ...(await atMostOnceCells(prefix, bridges)),
+        ...(await commandCells(prefix, bridges, moleculer)),
+        ...(await atMostOnceCells(prefix, bridges, moleculer)),
         ...(await durableCells(prefix, bridges)),
       ]
     } finally {
+      await moleculer.stop()
       for (const bridge of bridges) await bridge.stop()
       const admin = await NatsAdmin.connect(SERVERS)
       await admin.deleteNamespace(prefix)
