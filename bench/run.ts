@@ -135,7 +135,9 @@ async function main(): Promise<number> {
   await writeFile(stamped, json)
   await writeFile(new URL('latest.json', resultsDir), json)
   await mkdir(new URL('./', docsFile), { recursive: true })
-  await writeFile(docsFile, `${markdownReport(result)}\n`)
+  // The hand-written analysis (profiles, what each change bought) follows the generated table.
+  const analysis = await readFile(new URL('bench/analysis.md', root), 'utf8').catch(() => '')
+  await writeFile(docsFile, `${markdownReport(result)}\n${analysis ? `\n${analysis}` : ''}`)
 
   console.log(consoleReport(result))
   log(`\nwrote ${fileURLToPath(stamped)}, bench/results/latest.json and docs/benchmarks.md`)

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { answerTooLate, HEAP_TIMEOUT_MS, heapGrowth } from '../lib/heapGrowth.js'
 import { type InProcessSides, inProcessNote, inProcessTrials } from '../lib/inProcessTrials.js'
 import {
   collectGarbage,
@@ -7,7 +8,6 @@ import {
   hasExposedGc,
   percentile,
   sequentialLatencies,
-  sleep,
 } from '../lib/measure.js'
 import { type MoleculerScenario, startLocalMoleculer } from '../lib/moleculer.js'
 import {
@@ -17,7 +17,6 @@ import {
   handleCommand,
   handleSubscription,
   MemoryBridge,
-  TimeoutError,
   z,
 } from '../lib/workspace.js'
 import type { BenchRow, BenchSuite } from '../types.js'
@@ -57,12 +56,6 @@ const IN_FLIGHT = 100
 const TRIALS = 5
 const TRIAL_MS = 400
 const LATENCY_CALLS = 30_000
-const HEAP_INVOCATIONS = 1_000_000
-/** every TIMEOUT_EVERY-th invocation of the heap run times out */
-const TIMEOUT_EVERY = 1_000
-const TIMEOUT_MS = 2
-/** the slow handler answers this long after its deadline fired, so its answer always comes too late */
-const LATE_BY_MS = 10
 
 async function startConduit() {
   const events = new DeliveryCounter()
@@ -72,10 +65,7 @@ async function startConduit() {
     commands: [
       handleCommand(depositCommand, (input) => deposit(input)),
       handleCommand(slowDeposit, async (input, ctx) => {
-        const signal = ctx.signal
-        if (!signal.aborted)
-          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))
-        await sleep(LATE_BY_MS)
+        await answerTooLate(ctx.signal)
         return deposit(input)
       }),
     ],
@@ -224,70 +214,6 @@ async function eventThroughput(conduit: Conduit, moleculer: MoleculerScenario): 
   ]
 }
 
-/** 1,000,000 invocations, every 1000th timing out against a handler that answers too late. */
-async function heapGrowth(conduit: Conduit): Promise<BenchRow[]> {
-  const { bridge } = conduit
-  let timedOutByCaller = 0
-  let expiredBeforePickup = 0
-  let unexpected: unknown
-  const call = async (index: number) => {
-    if (index % TIMEOUT_EVERY !== TIMEOUT_EVERY - 1) return bridge.invoke(depositCommand, SAMPLE)
-    try {
-      await bridge.invoke(slowDeposit, SAMPLE, { timeout: TIMEOUT_MS })
-      unexpected ??= new Error('a slow invocation answered in time')
-    } catch (error) {
-      if (!(error instanceof TimeoutError)) unexpected ??= error
-      else if (error.message.includes('before the command was picked up')) expiredBeforePickup++
-      else timedOutByCaller++
-    }
-  }
-  const settle = async () => {
-    await sleep(TIMEOUT_MS + LATE_BY_MS + 50) // late answers of the slow handler arrive and are dropped
-    for (let i = 0; i < 3; i++) {
-      collectGarbage()
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-  }
-
-  await concurrently(call, 20_000, IN_FLIGHT) // warm-up, including the timeout path
-  timedOutByCaller = 0
-  expiredBeforePickup = 0
-  await settle()
-  const before = process.memoryUsage().heapUsed
-  const elapsed = await concurrently(call, HEAP_INVOCATIONS, IN_FLIGHT)
-  await settle()
-  const after = process.memoryUsage().heapUsed
-  if (unexpected) throw unexpected
-  const timedOut = timedOutByCaller + expiredBeforePickup
-  if (timedOut !== HEAP_INVOCATIONS / TIMEOUT_EVERY) {
-    throw new Error(`expected ${HEAP_INVOCATIONS / TIMEOUT_EVERY} timed-out invocations, saw ${timedOut}`)
-  }
-  const mb = (bytes: number) => bytes / (1024 * 1024)
-  const rate = Math.round((HEAP_INVOCATIONS * 1000) / elapsed).toLocaleString('en-US')
-  return [
-    {
-      suite: 'memory',
-      name: `heap growth across ${HEAP_INVOCATIONS.toLocaleString('en-US')} invocations`,
-      unit: 'MB',
-      conduit: mb(after - before),
-      higherIsBetter: false,
-      target: { max: 10 },
-      note:
-        `heapUsed after gc: ${mb(before).toFixed(1)} → ${mb(after).toFixed(1)} MB; ${timedOut} invocations timed out ` +
-        `(${timedOutByCaller} by the caller's deadline, ${expiredBeforePickup} expired before pickup), ` +
-        `${IN_FLIGHT} in flight, ${rate} calls/s`,
-    },
-    {
-      suite: 'memory',
-      name: 'pending invocations left after that run',
-      unit: 'entries',
-      conduit: bridge.pendingInvocations,
-      higherIsBetter: false,
-      target: { max: 0 },
-    },
-  ]
-}
-
 const memory: BenchSuite = {
   name: 'memory',
   description:
@@ -310,7 +236,14 @@ const memory: BenchSuite = {
       return [
         ...(await commandRoundTrip(conduit, moleculer)),
         ...(await eventThroughput(conduit, moleculer)),
-        ...(await heapGrowth(conduit)),
+        ...(await heapGrowth({
+          suite: 'memory',
+          bridge: conduit.bridge,
+          fast: () => conduit.bridge.invoke(depositCommand, SAMPLE),
+          slow: () => conduit.bridge.invoke(slowDeposit, SAMPLE, { timeout: HEAP_TIMEOUT_MS }),
+          inFlight: IN_FLIGHT,
+          setup: 'one MemoryBridge',
+        })),
       ]
     } finally {
       await moleculer.stop()

@@ -1,6 +1,16 @@
 import { NatsBridge } from '../../packages/nats/src/index.js'
 import { NatsAdmin, uniquePrefix } from '../../packages/nats/src/testing.js'
-import { accountV1, deposit, depositCommand, depositMade, peerWork, SAMPLE } from '../lib/deposit.js'
+import {
+  accountV1,
+  deposit,
+  depositCommand,
+  depositInput,
+  depositMade,
+  depositOutput,
+  peerWork,
+  SAMPLE,
+} from '../lib/deposit.js'
+import { answerTooLate, HEAP_TIMEOUT_MS, heapGrowth } from '../lib/heapGrowth.js'
 import {
   alternatingTrials,
   concurrently,
@@ -34,6 +44,39 @@ const ledgerV1 = defineService({ name: 'benchLedger', version: '1' })
 const recordFast = ledgerV1.subscription('recordFast', { event: depositMade, delivery: 'at-most-once' })
 const auditV1 = defineService({ name: 'benchAudit', version: '1' })
 const recordDurable = auditV1.subscription('recordDurable', { event: depositMade, delivery: 'durable' })
+
+const heapV1 = defineService({ name: 'benchHeap', version: '1' })
+const heapDeposit = heapV1.command('deposit', { input: depositInput, output: depositOutput })
+const heapSlowDeposit = heapV1.command('slowDeposit', { input: depositInput, output: depositOutput })
+
+/** Issue 17's heap rule over the wire: a client bridge calls a service on a second bridge. */
+async function heapCells(prefix: string, bridges: NatsBridge[]): Promise<BenchRow[]> {
+  const server = await connectedBridge(prefix, bridges)
+  const client = await connectedBridge(prefix, bridges)
+  const service = createService(heapV1, {
+    commands: [
+      handleCommand(heapDeposit, (input) => deposit(input)),
+      handleCommand(heapSlowDeposit, async (input, ctx) => {
+        await answerTooLate(ctx.signal)
+        return deposit(input)
+      }),
+    ],
+  })
+  const instance = await service.getInstance(server)
+  await instance.start()
+  try {
+    return await heapGrowth({
+      suite: 'nats',
+      bridge: client,
+      fast: () => client.invoke(heapDeposit, SAMPLE),
+      slow: () => client.invoke(heapSlowDeposit, SAMPLE, { timeout: HEAP_TIMEOUT_MS }),
+      inFlight: IN_FLIGHT,
+      setup: 'two NatsBridges in one process (client and service), heap of the whole process',
+    })
+  } finally {
+    await instance.stop()
+  }
+}
 
 const alternating = <S extends string = never>(sides: TrialSides<S>) =>
   alternatingTrials(sides, { trials: TRIALS, trialMs: TRIAL_MS, minCount: 2000 })
@@ -268,6 +311,7 @@ const nats: BenchSuite = {
         ...(await commandCells(prefix, bridges, moleculer)),
         ...(await atMostOnceCells(prefix, bridges, moleculer)),
         ...(await durableCells(prefix, bridges)),
+        ...(await heapCells(prefix, bridges)),
       ]
     } finally {
       await moleculer.stop()
