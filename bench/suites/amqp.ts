@@ -140,22 +140,31 @@ async function commandCells(
   }
 }
 
-/** At-most-once events: Conduit's confirmed emits into an at-most-once subscription, beside the raw fanout and Moleculer. */
-async function atMostOnceEventCells(
+/** A consuming bridge running one ledger subscription that counts, and a bridge to publish from. */
+async function ledgerPair(
   prefix: string,
   bridges: AmqpBridge[],
-  moleculer: MoleculerScenario,
-): Promise<BenchRow[]> {
+  makeLedger: (hit: () => void) => ReturnType<typeof createService>,
+) {
   const consumer = new AmqpBridge({ url: URL, prefix, prefetch: PREFETCH })
   const publisher = new AmqpBridge({ url: URL, prefix })
   bridges.push(consumer, publisher)
   await consumer.start()
   await publisher.start()
   const conduitEvents = new DeliveryCounter()
-  const ledger = createService(fastLedgerV1, {
-    subscriptions: [handleSubscription(recordFast, async () => conduitEvents.hit())],
-  })
-  await (await ledger.getInstance(consumer)).start()
+  await (await makeLedger(() => conduitEvents.hit()).getInstance(consumer)).start()
+  return { publisher, conduitEvents }
+}
+
+/** At-most-once events: Conduit's confirmed emits into an at-most-once subscription, beside the raw fanout and Moleculer. */
+async function atMostOnceEventCells(
+  prefix: string,
+  bridges: AmqpBridge[],
+  moleculer: MoleculerScenario,
+): Promise<BenchRow[]> {
+  const { publisher, conduitEvents } = await ledgerPair(prefix, bridges, (hit) =>
+    createService(fastLedgerV1, { subscriptions: [handleSubscription(recordFast, async () => hit())] }),
+  )
   const rawEvents = new DeliveryCounter()
   const raw = await startRawFanout(URL, `${prefix}.raw.fanout`, rawEvents)
   const emit = () => publisher.emit(depositMade.name, SAMPLE)
@@ -196,16 +205,9 @@ async function atMostOnceEventCells(
 }
 
 async function durableEventCells(prefix: string, bridges: AmqpBridge[]): Promise<BenchRow[]> {
-  const consumer = new AmqpBridge({ url: URL, prefix, prefetch: PREFETCH })
-  const publisher = new AmqpBridge({ url: URL, prefix })
-  bridges.push(consumer, publisher)
-  await consumer.start()
-  await publisher.start()
-  const conduitEvents = new DeliveryCounter()
-  const ledger = createService(ledgerV1, {
-    subscriptions: [handleSubscription(recordDeposit, async () => conduitEvents.hit())],
-  })
-  await (await ledger.getInstance(consumer)).start()
+  const { publisher, conduitEvents } = await ledgerPair(prefix, bridges, (hit) =>
+    createService(ledgerV1, { subscriptions: [handleSubscription(recordDeposit, async () => hit())] }),
+  )
   const rawEvents = new DeliveryCounter()
   const raw = await startRawDurable(URL, `${prefix}.raw.events`, `${prefix}.raw.ledger`, rawEvents)
   const emit = () => publisher.emit(depositMade.name, SAMPLE)
