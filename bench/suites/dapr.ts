@@ -1,13 +1,13 @@
 import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { DaprBridge } from '../../packages/dapr/src/index.js'
-import { DaprEmulator } from '../../packages/dapr/test/emulator/index.js'
+import { DaprEmulator } from '../../packages/dapr/src/testing/index.js'
 import { accountV1, deposit, depositCommand, depositInput, depositOutput, SAMPLE } from '../lib/deposit.js'
 import { alternatingTrials, concurrently, percentile, sequentialLatencies, spread } from '../lib/measure.js'
 import { createService, handleCommand } from '../lib/workspace.js'
 import type { BenchRow, BenchSuite } from '../types.js'
 
-// DaprBridge through the TEST EMULATOR (packages/dapr/test/emulator), not through daprd: it
+// DaprBridge through the TEST EMULATOR (@conduit/dapr/testing, packages/dapr/src/testing), not through daprd: it
 // measures the bridge's own overhead (envelopes, correlation, deadlines, the app server) next to
 // a plain HTTP app doing the same work behind the same emulated sidecars in the same run. The
 // emulator proxies caller sidecar → app directly; real Dapr adds a sidecar-to-sidecar gRPC hop
@@ -154,7 +154,7 @@ async function commandCells(emulator: DaprEmulator, bridges: DaprBridge[]): Prom
 const dapr: BenchSuite = {
   name: 'dapr',
   description:
-    'DaprBridge through the Dapr sidecar emulator that is its test fixture (packages/dapr/test/emulator), ' +
+    'DaprBridge through the Dapr sidecar emulator that is its test fixture (@conduit/dapr/testing), ' +
     "not through daprd: it measures the bridge's own overhead, not Dapr's. Command round trips " +
     '(service invocation → app port → response in the HTTP response) beside a plain HTTP app behind the same ' +
     'emulated sidecars, in the same run. The emulator backs pub/sub with NATS JetStream, so it needs NATS.',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { runBridgeConformance } from '@conduit/bridge-conformance'
 import { DAPR_DEFAULT_MAX_BODY_BYTES, DaprBridge, deadLetterTopic, eventTopic } from '../src/index.js'
 import { commandMethod } from '../src/routes.js'
-import { DaprEmulator } from './emulator/index.js'
+import { DaprEmulator } from '../src/testing/index.js'
 
 // Every test gets its own emulator (its own JetStream stream and sidecars) and its own app ids
 // and topic prefix. Each bridge is a "process" with its own emulated sidecar. Under real Dapr the

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DaprEmulator, type EmulatedSidecar } from './emulator/index.js'
+import { DaprEmulator, type EmulatedSidecar } from '../src/testing/index.js'
 import { type FakeAnswer, FakeApp, jsonOf, type ReceivedRequest } from './support/FakeApp.js'
 
 // The emulator's pub/sub against Dapr's pub/sub API reference: publish wraps data in a

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { DaprEmulator, verdictOf } from './emulator/index.js'
+import { DaprEmulator, verdictOf } from '../src/testing/index.js'
 import { FakeApp, jsonOf } from './support/FakeApp.js'
 
 // The emulator is a test fixture: these tests hold it to the request/response shapes of Dapr's

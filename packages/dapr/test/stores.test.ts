@@ -1,7 +1,7 @@
 import { ConflictError } from '@conduit/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { type DaprSecretStore, type DaprStateStore, daprSecretStore, daprStateStore } from '../src/index.js'
-import { DaprEmulator } from './emulator/index.js'
+import { DaprEmulator } from '../src/testing/index.js'
 
 // Dapr specifics the store conformance suite cannot see, against the emulated sidecar (a test
 // fixture written from Dapr's documented state and secrets API): what lands in the state store,

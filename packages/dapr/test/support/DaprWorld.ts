@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Logger, Service, ServiceInstance } from '@conduit/core'
 import { pino } from 'pino'
 import { DaprBridge, type DaprBridgeOptions } from '../../src/index.js'
-import { DaprEmulator, type DaprEmulatorOptions, type EmulatedSidecar } from '../emulator/index.js'
+import { DaprEmulator, type DaprEmulatorOptions, type EmulatedSidecar } from '../../src/testing/index.js'
 import { type FakeAnswer, FakeApp, type ReceivedRequest } from './FakeApp.js'
 
 /** Bridges ("processes") and plain apps, each behind its own emulated sidecar, in one isolated emulator. */

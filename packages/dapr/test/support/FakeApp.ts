@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { readBody } from '../emulator/http.js'
+import { readBody } from '../../src/testing/http.js'
 
 export interface ReceivedRequest {
   method: string

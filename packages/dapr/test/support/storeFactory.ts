@@ -5,7 +5,7 @@
 // environment) share its state. No vitest here.
 import type { StateStore } from '@conduit/core'
 import { daprStateStore } from '../../src/index.js'
-import { DaprEmulator } from '../emulator/index.js'
+import { DaprEmulator } from '../../src/testing/index.js'
 
 let emulator: Promise<DaprEmulator> | undefined
 

@@ -3,7 +3,7 @@ import { EmulatedSidecar, type EmulatorContext, type SidecarConfig } from './Sid
 import { StateTable } from './state.js'
 
 export interface DaprEmulatorOptions {
-  /** the NATS server whose JetStream backs pub/sub; default `CONDUIT_NATS_URL` or 127.0.0.1:4222 */
+  /** the NATS server (with JetStream) that backs pub/sub; default `CONDUIT_NATS_URL` or 127.0.0.1:4222 */
   natsServers?: string
   /** pub/sub components; default `pubsub` */
   pubsubNames?: string[]
@@ -18,10 +18,16 @@ export interface DaprEmulatorOptions {
 }
 
 /**
- * A TEST FIXTURE, not Dapr: a set of emulated sidecars written from Dapr's documented HTTP API
- * (service invocation, publish, programmatic subscriptions with the status contract, state,
- * secrets, metadata, health), sharing name resolution and a real broker (NATS JetStream) for
- * pub/sub. One emulator is one isolated "cluster": its own stream, its own app ids.
+ * An emulator of the Dapr sidecar's documented HTTP API, for tests: NOT Dapr. A set of emulated
+ * sidecars written from Dapr's API reference (service invocation, publish, programmatic
+ * subscriptions with the status contract, state, secrets, metadata, health), sharing name
+ * resolution and a real broker (NATS JetStream) for pub/sub. One emulator is one isolated
+ * "cluster": its own stream, its own app ids. Where it simplifies daprd (name resolution,
+ * resiliency, access control, routing rules, the real components) is listed in
+ * docs/bridges/dapr.md; what passes here has not been run against daprd.
+ *
+ * Published as `@conduit/dapr/testing`. It needs a NATS server with JetStream and the optional
+ * peer dependencies `@nats-io/transport-node` and `@nats-io/jetstream`.
  */
 export class DaprEmulator implements EmulatorContext {
   readonly pubsubNames: ReadonlySet<string>

@@ -1,20 +1,39 @@
 import { createHash, randomUUID } from 'node:crypto'
 import type { Agent } from 'node:http'
-import {
-  AckPolicy,
-  type ConsumerMessages,
-  DeliverPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  jetstream,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-} from '@nats-io/jetstream'
-import { connect, type NatsConnection, nanos } from '@nats-io/transport-node'
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
 import { fromRawPayload } from './cloudEvents.js'
 import { callApp } from './http.js'
+
+/** The NATS client packages the emulator's broker needs, as loaded. */
+interface NatsClient {
+  jetstream: typeof import('@nats-io/jetstream')
+  transport: typeof import('@nats-io/transport-node')
+}
+
+/**
+ * The NATS client, loaded when an emulator starts: the packages are optional peer dependencies
+ * of @conduit/dapr (only this testing entry needs them), so a missing one gets an install hint.
+ */
+async function loadNatsClient(): Promise<NatsClient> {
+  try {
+    const [jetstream, transport] = await Promise.all([
+      import('@nats-io/jetstream'),
+      import('@nats-io/transport-node'),
+    ])
+    return { jetstream, transport }
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown }
+    if (code === 'ERR_MODULE_NOT_FOUND' && String(message).includes("'@nats-io/")) {
+      throw new Error(
+        'DaprEmulator backs its pub/sub component with NATS JetStream and needs the NATS client: ' +
+          'npm install --save-dev @nats-io/transport-node @nats-io/jetstream',
+        { cause: error },
+      )
+    }
+    throw error
+  }
+}
 
 /**
  * The broker behind the emulated pub/sub component: one NATS JetStream stream per emulator.
@@ -24,6 +43,7 @@ import { callApp } from './http.js'
  */
 export class JetStreamBroker {
   private constructor(
+    private readonly nats: NatsClient,
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
@@ -32,7 +52,10 @@ export class JetStreamBroker {
   ) {}
 
   static async open(servers: string): Promise<JetStreamBroker> {
-    const nc = await connect({ servers })
+    const nats = await loadNatsClient()
+    const { RetentionPolicy, StorageType, jetstream, jetstreamManager } = nats.jetstream
+    const { nanos } = nats.transport
+    const nc = await nats.transport.connect({ servers })
     const jsm = await jetstreamManager(nc)
     const id = randomUUID().replaceAll('-', '').slice(0, 12)
     const stream = `DAPR_EMULATOR_${id}`
@@ -45,7 +68,7 @@ export class JetStreamBroker {
       max_age: nanos(15 * 60_000),
       allow_direct: true, // lets a test read a topic back (readTopic)
     })
-    return new JetStreamBroker(nc, jetstream(nc), jsm, stream, subjectRoot)
+    return new JetStreamBroker(nats, nc, jetstream(nc), jsm, stream, subjectRoot)
   }
 
   /** The largest message the broker takes (the NATS server's max_payload). */
@@ -76,6 +99,8 @@ export class JetStreamBroker {
 
   /** Joins (creating it on first use) the durable consumer of `appId` on a topic. */
   async consume(appId: string, pubsubName: string, topic: string, onMessage: (msg: JsMsg) => void) {
+    const { AckPolicy, DeliverPolicy } = this.nats.jetstream
+    const { nanos } = this.nats.transport
     const name = `app_${createHash('sha256').update(`${appId}|${pubsubName}|${topic}`).digest('hex').slice(0, 24)}`
     await this.jsm.consumers.add(this.stream, {
       durable_name: name,
