@@ -9,6 +9,8 @@
 //      DESIGN.md) with `tsc --strict`, moduleResolution nodenext and no skipLibCheck, compiles it,
 //      runs it with plain `node` on the memory bridge, on NATS, and with the user service's state
 //      in Redis and in PostgreSQL, and checks its JSON result;
+//      runs the installed `conduit` bin (--version; create --no-install from the tarballs, its
+//      src type-checked; inspect, openapi and asyncapi --bridge nats on the app's definitions);
 //      type-checks and bundles two Lambda functions with plain esbuild (ESM, node20, minified, no
 //      plugins) into a folder with no node_modules, loads each bundle with plain `node` and
 //      invokes it with an API Gateway v2 (HTTP API) event and an SQS event.
@@ -331,6 +333,207 @@ function checkApp(where, result, mode) {
   return ok.every(Boolean)
 }
 
+/** `conduit inspect` of the app's two services, line by line. */
+const INSPECT_LINES = [
+  'user v1',
+  '  commands:',
+  '    registerNewUser: POST /api/v1/user/users (public); needs requestReply',
+  '    getUser: GET /api/v1/user/users/:userId (public); needs requestReply',
+  '  events emitted: user.registered (from registerNewUser)',
+  '  subscriptions:',
+  '    (none)',
+  'email v1',
+  '  commands:',
+  '    (none)',
+  '  events emitted: (none)',
+  '  subscriptions:',
+  '    sendWelcomeMail: on user.registered; delivery durable (maxAttempts 5); group email.v1.sendWelcomeMail; filters none; needs durable',
+  'events exported: user.registered',
+]
+
+/** The files `conduit create --bridge memory` (gateway on, Lambda off) must write, among others. */
+const CREATED_FILES = [
+  '.gitignore',
+  'README.md',
+  'package.json',
+  'tsconfig.json',
+  'vitest.config.ts',
+  'src/main.ts',
+  'src/app.ts',
+  'src/bridge.ts',
+  'src/gateway.ts',
+  'src/services/index.ts',
+  'src/services/definitions.ts',
+  'src/services/user/contract.ts',
+  'src/services/user/service.ts',
+  'src/services/user/commands/registerNewUser.test.ts',
+  'src/services/user/subscriptions/sendWelcomeMail.test.ts',
+  'test/app.test.ts',
+  'test/gateway.test.ts',
+]
+
+const parseJson = (text) => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The installed `conduit` bin (node_modules/.bin/conduit, as npm linked it), run with this Node
+ * line's node: --version, create (no install: its @conduit dependencies point at the tarballs),
+ * inspect, openapi and asyncapi on the app's definitions (TypeScript, loaded by the CLI's tsx).
+ */
+async function checkCli(node) {
+  const where = (what) => `${node.version} ${what}`
+  const bin = join(project, 'node_modules', '.bin', 'conduit')
+  if (!existsSync(bin)) {
+    fail(where('conduit'), `npm linked no conduit bin (${relative(project, bin)} is missing)`)
+    step(node, 'conduit', false, 0, 'no bin')
+    return
+  }
+  const conduit = (...args) => run(node.bin, [bin, ...args], { cwd: project, env: { NO_COLOR: '1' } })
+  const definitions = ['src/app/user.ts', 'src/app/email.ts']
+  const out = join(project, 'cli', node.version)
+  await mkdir(out, { recursive: true })
+  const exited = (what, ran) => {
+    if (ran.code === 0) return true
+    fail(where(`conduit ${what}`), `exit ${ran.code}:\n${output(ran)}`)
+    return false
+  }
+
+  const version = await conduit('--version')
+  const cliManifest = JSON.parse(
+    readFileSync(join(project, 'node_modules', '@conduit', 'cli', 'package.json'), 'utf8'),
+  )
+  const versionOk =
+    exited('--version', version) &&
+    check(where('conduit --version'), 'printed version', version.stdout.trim(), cliManifest.version)
+  step(node, 'conduit --version', versionOk, version.ms)
+
+  // create: no install (no network); the @conduit packages come from the tarballs
+  const created = join(out, 'proj')
+  const create = await conduit(
+    'create',
+    created,
+    '--bridge',
+    'memory',
+    '--package-manager',
+    'npm',
+    '--no-install',
+    '--conduit-version',
+    `file:${tarballs}`,
+  )
+  let createOk = exited('create', create)
+  let createMs = create.ms
+  if (createOk) {
+    const at = where('conduit create')
+    const before = failures.length
+    check(
+      at,
+      'report',
+      create.stdout.split('\n')[0],
+      `Created proj in ${relative(project, created)} (memory bridge, HTTP gateway)`,
+    )
+    const missing = CREATED_FILES.filter((file) => !existsSync(join(created, file)))
+    check(at, 'files missing from the project', missing, [])
+    check(
+      at,
+      'node_modules in the project (--no-install installs nothing)',
+      existsSync(join(created, 'node_modules')),
+      false,
+    )
+    const manifest = parseJson(readFileSync(join(created, 'package.json'), 'utf8')) ?? {}
+    // the @conduit packages it imports, each with its own @conduit dependencies (http needs
+    // asyncapi), every one from its tarball
+    const dependencies = Object.entries(manifest.dependencies ?? {})
+    const conduitSpecs = Object.fromEntries(dependencies.filter(([name]) => name.startsWith('@conduit/')))
+    check(
+      at,
+      'other dependencies',
+      dependencies.map(([name]) => name).filter((name) => !(name in conduitSpecs)),
+      ['@opentelemetry/api', 'zod'],
+    )
+    check(
+      at,
+      'imports @conduit/core and @conduit/http',
+      ['@conduit/core', '@conduit/http'].every((name) => name in conduitSpecs),
+      true,
+    )
+    for (const [name, spec] of Object.entries(conduitSpecs)) {
+      check(at, `${name} points at its tarball`, spec, `file:${tarballOf.get(name)}`)
+    }
+    // its sources type-check against the installed packages (its tests need vitest: not installed here)
+    await writeFile(
+      join(created, 'tsconfig.packtest.json'),
+      JSON.stringify({ extends: './tsconfig.json', include: ['src'], exclude: ['src/**/*.test.ts'] }),
+    )
+    const typecheck = await run(node.bin, [tsc, '-p', 'tsconfig.packtest.json'], { cwd: created })
+    createMs += typecheck.ms
+    if (typecheck.code !== 0)
+      fail(at, `tsc on the created project's src/ exited with ${typecheck.code}:\n${output(typecheck)}`)
+    createOk = failures.length === before
+  }
+  step(node, 'conduit create + tsc', createOk, createMs)
+
+  const inspect = await conduit('inspect', ...definitions)
+  const inspectOk =
+    exited('inspect', inspect) &&
+    check(where('conduit inspect'), 'output', inspect.stdout.trimEnd().split('\n'), INSPECT_LINES)
+  step(node, 'conduit inspect', inspectOk, inspect.ms)
+
+  // openapi into a file (-o), asyncapi to stdout
+  const openapiFile = join(out, 'openapi.json')
+  const openapi = await conduit('openapi', ...definitions, '-o', openapiFile)
+  let openapiOk = exited('openapi', openapi)
+  if (openapiOk) {
+    const at = where('conduit openapi')
+    const document = existsSync(openapiFile) ? parseJson(readFileSync(openapiFile, 'utf8')) : undefined
+    const methods = Object.fromEntries(
+      Object.entries(document?.paths ?? {}).map(([path, item]) => [path, Object.keys(item).sort()]),
+    )
+    openapiOk = [
+      check(at, 'OpenAPI version', document?.openapi, '3.1.0'),
+      check(at, 'paths and their methods', methods, {
+        '/api/v1/user/users': ['post'],
+        '/api/v1/user/users/{userId}': ['get'],
+      }),
+    ].every(Boolean)
+  }
+  step(node, 'conduit openapi', openapiOk, openapi.ms)
+
+  const asyncapi = await conduit('asyncapi', ...definitions, '--bridge', 'nats')
+  let asyncapiOk = exited('asyncapi', asyncapi)
+  if (asyncapiOk) {
+    const at = where('conduit asyncapi --bridge nats')
+    const document = parseJson(asyncapi.stdout)
+    const addresses = Object.fromEntries(
+      Object.entries(document?.channels ?? {}).map(([name, channel]) => [name, channel.address]),
+    )
+    const actions = Object.fromEntries(
+      Object.entries(document?.operations ?? {}).map(([name, operation]) => [name, operation.action]),
+    )
+    asyncapiOk = [
+      check(at, 'AsyncAPI version', document?.asyncapi, '3.0.0'),
+      check(at, 'channel addresses (NATS subjects)', addresses, {
+        'event_user.registered': 'conduit.evt.user.registered',
+        command_user_v1_registerNewUser: 'conduit.cmd.user.v1.registerNewUser',
+        reply_user_v1_registerNewUser: null,
+        command_user_v1_getUser: 'conduit.cmd.user.v1.getUser',
+        reply_user_v1_getUser: null,
+      }),
+      check(at, 'operations', actions, {
+        'emit_user.registered': 'send',
+        user_v1_registerNewUser: 'send',
+        user_v1_getUser: 'send',
+        email_v1_sendWelcomeMail: 'receive',
+      }),
+    ].every(Boolean)
+  }
+  step(node, 'conduit asyncapi', asyncapiOk, asyncapi.ms)
+}
+
 async function perLine(node) {
   const where = (what) => `${node.version} ${what}`
   const env = { CONDUIT_LOG_LEVEL: 'warn', NATS_URL }
@@ -373,6 +576,8 @@ async function perLine(node) {
     step(node, 'README main.ts', ok, compiledReadme.ms + (ranReadme?.ms ?? 0))
     if (!ok) fail(where('README main.ts (tsc, node main.js)'), output(ranReadme ?? compiledReadme))
   }
+
+  await checkCli(node)
 
   const bundled = await run(node.bin, ['bundle.mjs', join(bundles, node.version)], { cwd: project })
   const built = bundled.code === 0 ? resultOf(bundled.stdout) : undefined

@@ -132,15 +132,35 @@ describe('conduit create', () => {
   it.each([
     ['amqp', "new AmqpBridge({ url: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672'"],
     ['mqtt', "new MqttBridge({ url: process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883'"],
-    ['dapr', 'daprHttpPort: Number(process.env.DAPR_HTTP_PORT ?? 3500)'],
+    ['dapr', 'daprHttpPort: options.daprHttpPort ?? Number(process.env.DAPR_HTTP_PORT ?? 3500)'],
   ] as const)('writes the %s bridge', async (bridge, line) => {
-    const { directory } = await create({ bridge, gateway: true })
+    const { directory, files } = await create({ bridge, gateway: true })
     expect(await read(directory, 'src/bridge.ts')).toContain(line)
-    expect(JSON.parse(await read(directory, 'package.json')).dependencies).toHaveProperty(
-      `@conduit/${bridge}`,
-    )
+    const manifest = JSON.parse(await read(directory, 'package.json'))
+    expect(manifest.dependencies).toHaveProperty(`@conduit/${bridge}`)
     // Dapr's app server has port 3000: the gateway moves to 8080
     expect(await read(directory, 'src/main.ts')).toContain(`PORT ?? ${bridge === 'dapr' ? 8080 : 3000}`)
+    // a Dapr project's tests run through the emulator of @conduit/dapr/testing (pub/sub on NATS)
+    expect(files.includes('test/dapr.ts')).toBe(bridge === 'dapr')
+    expect(Object.keys(manifest.devDependencies).filter((name) => name.startsWith('@nats-io/'))).toEqual(
+      bridge === 'dapr' ? ['@nats-io/jetstream', '@nats-io/transport-node'] : [],
+    )
+  })
+
+  it('runs every service of a Dapr project in one Dapr app, and its tests through the emulator', async () => {
+    const { directory } = await create({ directory: 'shop', bridge: 'dapr', gateway: true })
+    const bridge = await read(directory, 'src/bridge.ts')
+    expect(bridge).toContain("export const APP_ID = process.env.APP_ID || 'shop'")
+    expect(bridge).toContain('appIdOf: () => APP_ID')
+    expect(await read(directory, 'test/dapr.ts')).toContain(
+      "import { DaprEmulator } from '@conduit/dapr/testing'",
+    )
+    for (const test of ['test/app.test.ts', 'test/gateway.test.ts']) {
+      expect(await read(directory, test)).toContain('await startDaprForTest(')
+    }
+    const readme = await read(directory, 'README.md')
+    expect(readme).toContain('dapr run --app-id shop --app-port 3000 -- npm run test')
+    expect(readme).toContain('It is not Dapr')
   })
 
   it('pins the @conduit packages to --conduit-version, and to tarballs with file:<folder>', async () => {

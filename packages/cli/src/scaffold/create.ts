@@ -57,6 +57,9 @@ export async function createProject(
     for (const [path, text] of await renderFolder('project/gateway', data)) files.set(path, text)
   if (options.lambda)
     for (const [path, text] of await renderFolder('project/lambda', data)) files.set(path, text)
+  // the tests' sidecar: the emulator from @conduit/dapr/testing, or a real one under `dapr run`
+  if (options.bridge === 'dapr')
+    for (const [path, text] of await renderFolder('project/dapr', data)) files.set(path, text)
   files.set('package.json', `${JSON.stringify(projectManifest(projectName, options, cwd), null, 2)}\n`)
   await writeFiles(directory, files)
 

@@ -14,6 +14,15 @@ export const COMPANION_VERSIONS = {
   '@types/node': '^22.10.0',
 } as const
 
+/**
+ * What a Dapr project's tests add: the emulator from @conduit/dapr/testing backs its pub/sub
+ * with NATS JetStream, through these optional peers of @conduit/dapr.
+ */
+export const DAPR_TEST_VERSIONS = {
+  '@nats-io/jetstream': '^3.4.0',
+  '@nats-io/transport-node': '^3.4.0',
+} as const
+
 /** This CLI's own version: the default for the @conduit packages it writes into a project. */
 export function cliVersion(): string {
   // ../../package.json from src/scaffold (workspace) and from dist/scaffold (published) alike
@@ -88,7 +97,7 @@ export function projectManifest(projectName: string, options: CreateOptions, cwd
       typecheck: 'tsc -p tsconfig.json',
     },
     dependencies: sortKeys({ ...conduit, zod, '@opentelemetry/api': otel }),
-    devDependencies: sortKeys(tools),
+    devDependencies: sortKeys({ ...tools, ...(options.bridge === 'dapr' ? DAPR_TEST_VERSIONS : {}) }),
   }
 }
 
