@@ -44,9 +44,9 @@ export function traceIdOf(traceparent: string | undefined): string | undefined {
 // Trace and span ids for messages sent without an OpenTelemetry SDK: random, as W3C Trace Context
 // asks (a per-process prefix plus a counter would let anyone who sees one id guess the next).
 // Random bytes are turned into hex a pool at a time, so an id costs a substring, not a system
-// call and a conversion (a third of the cost of a traceparent per message). An id V8 keeps as a
-// slice holds its pool string (8 KiB) alive, but only until the string that holds it is
-// flattened (encoded, sliced, logged), which V8 does on first use.
+// call and a conversion (a third of the cost of a traceparent per message). V8 keeps an id as a
+// slice of its pool string, so a traceparent that outlives its message (a handler storing it)
+// holds that 8 KiB string alive until V8 flattens it (encoding or slicing it does).
 const randomPool = Buffer.alloc(4096)
 let hexPool = ''
 let hexOffset = 0
