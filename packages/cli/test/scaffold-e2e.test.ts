@@ -86,9 +86,10 @@ function reachable(url: string): Promise<boolean> {
 }
 
 let root: string | undefined
+// five projects' node_modules: deleting them took over 10 s (the default hook bound) on a loaded CI machine
 afterAll(async () => {
   if (root && !process.env.SCAFFOLD_E2E_KEEP) await rm(root, { recursive: true, force: true })
-})
+}, 120_000)
 
 describe('conduit create, from packed tarballs, outside the workspace', () => {
   it('memory, nats, amqp, mqtt and dapr projects install, type-check and pass their tests against their brokers (dapr: through the sidecar emulator of @conduit/dapr/testing), before and after `add`', {

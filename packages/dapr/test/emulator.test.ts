@@ -1,5 +1,7 @@
+import { Agent } from 'node:http'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { DaprEmulator, verdictOf } from '../src/testing/index.js'
+import { type DeliveryTarget, deliverToApp, type JsMsg } from '../src/testing/pubsub.js'
 import { FakeApp, jsonOf } from './support/FakeApp.js'
 
 // The emulator is a test fixture: these tests hold it to the request/response shapes of Dapr's
@@ -235,5 +237,51 @@ describe("the subscriber's status contract (verdictOf)", () => {
     [503, '{"status":"SUCCESS"}', 'retry'],
   ])('status %i with body %j → %s', (status, body, verdict) => {
     expect(verdictOf(status, Buffer.from(body))).toBe(verdict)
+  })
+})
+
+describe('delivery never leaves a rejection behind (deliverToApp)', () => {
+  function fakeMessage() {
+    return {
+      data: new TextEncoder().encode('{"specversion":"1.0"}'),
+      ack: vi.fn(),
+      nak: vi.fn(),
+      working: vi.fn(),
+    }
+  }
+
+  it('a dead-letter publish that fails (the connection closed) resolves, logs the reason and leaves the message unacknowledged', async () => {
+    const logged: string[] = []
+    const msg = fakeMessage()
+    const target = {
+      agent: new Agent(),
+      app: () => undefined, // the app is gone: the verdict is retry
+      broker: { publish: () => Promise.reject(new Error('closed connection')) },
+      redeliveryDelayMs: 10,
+      log: (line: string) => logged.push(line),
+    } as unknown as DeliveryTarget
+    const entry = { pubsubname: 'ps', topic: 'orders', route: '/in', deadLetterTopic: 'dead' }
+    await expect(deliverToApp(target, entry, msg as unknown as JsMsg)).resolves.toBeUndefined()
+    expect(msg.ack).not.toHaveBeenCalled()
+    expect(msg.nak).not.toHaveBeenCalled()
+    expect(logged.at(-1)).toBe('settling a message on orders failed: closed connection')
+  })
+
+  it('an ack that throws (the connection closed) resolves and logs the reason', async () => {
+    const logged: string[] = []
+    const msg = fakeMessage()
+    msg.nak.mockImplementation(() => {
+      throw new Error('closed connection')
+    })
+    const target = {
+      agent: new Agent(),
+      app: () => undefined,
+      broker: {},
+      redeliveryDelayMs: 10,
+      log: (line: string) => logged.push(line),
+    } as unknown as DeliveryTarget
+    const entry = { pubsubname: 'ps', topic: 'orders', route: '/in' }
+    await expect(deliverToApp(target, entry, msg as unknown as JsMsg)).resolves.toBeUndefined()
+    expect(logged.at(-1)).toBe('settling a message on orders failed: closed connection')
   })
 })

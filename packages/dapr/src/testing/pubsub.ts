@@ -163,7 +163,7 @@ export function verdictOf(status: number, body: Buffer): Verdict {
   return status === 404 ? 'ack' : 'retry' // 404: logged and dropped; anything else is retried
 }
 
-/** Delivers one broker message to the app's route and settles it the way the sidecar would. */
+/** Delivers one broker message to the app's route and settles it the way the sidecar would; never rejects. */
 export async function deliverToApp(
   target: DeliveryTarget,
   entry: SubscriptionEntry,
@@ -196,6 +196,16 @@ export async function deliverToApp(
     target.log(`delivery on ${entry.topic} failed: ${(error as Error).message}`)
     verdict = 'retry'
   }
+  try {
+    await settle(target, entry, msg, verdict)
+  } catch (error) {
+    // The broker connection closed (the emulator stopping) or the dead-letter publish failed: the
+    // message stays unacknowledged and JetStream redelivers it after ack_wait. Never a rejection.
+    target.log(`settling a message on ${entry.topic} failed: ${(error as Error).message}`)
+  }
+}
+
+async function settle(target: DeliveryTarget, entry: SubscriptionEntry, msg: JsMsg, verdict: Verdict) {
   if (verdict === 'ack') {
     msg.ack()
     return
