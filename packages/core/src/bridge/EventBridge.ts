@@ -225,8 +225,10 @@ export class EventBridge<T extends Transport = Transport> {
     const now = Date.now()
     let deadline = now + (options.timeout ?? this.defaultTimeout)
     if (options.deadline !== undefined && options.deadline < deadline) deadline = options.deadline
-    const correlationId = options.correlationId ?? newId()
-    const envelope = commandEnvelope(address, payload, correlationId, now, deadline, options)
+    const id = newId()
+    // a call that starts a conversation names it after itself (one id made, not two)
+    const correlationId = options.correlationId ?? id
+    const envelope = commandEnvelope(id, address, payload, correlationId, now, deadline, options)
     const span = isTracingActive()
       ? this.spans.send({ kind: 'command', address }, envelope, options)
       : NOOP_SPAN

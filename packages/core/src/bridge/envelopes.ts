@@ -10,6 +10,7 @@ import type { EmitOptions, InvokeOptions } from './options.js'
 // 72 random bits (12 base64url characters) per process, against a UUID's 122: collisions
 // between processes stay negligible, at a third of the bytes on every message.
 const ID_PREFIX = randomBytes(9).toString('base64url')
+const COUNTER_START = ID_PREFIX.length + 1
 let idCounter = 0
 export function newId(): string {
   return `${ID_PREFIX}-${(++idCounter).toString(36)}`
@@ -17,9 +18,16 @@ export function newId(): string {
 
 /** The counter behind an id this process made with newId(), or -1 for any other id. */
 export function idSequence(id: string): number {
-  if (id.length <= ID_PREFIX.length + 1 || !id.startsWith(ID_PREFIX)) return -1
-  const sequence = Number.parseInt(id.slice(ID_PREFIX.length + 1), 36)
-  return Number.isSafeInteger(sequence) ? sequence : -1
+  if (id.length <= COUNTER_START || id.length > COUNTER_START + 10 || !id.startsWith(ID_PREFIX)) return -1
+  // Read by hand: slice + parseInt(…, 36) was the engine's costliest line in the profile.
+  let sequence = 0
+  for (let i = COUNTER_START; i < id.length; i++) {
+    const code = id.charCodeAt(i)
+    const digit = code >= 97 ? code - 87 : code - 48 // a-z: 10-35, 0-9
+    if (digit < 0 || digit > 35 || (code > 57 && code < 97)) return -1
+    sequence = sequence * 36 + digit
+  }
+  return sequence
 }
 
 export function responseEnvelope(
@@ -82,6 +90,7 @@ export function decodeInbound(raw: RawMessage): Envelope {
 
 /** A command envelope; the engine sets traceparent and sender. */
 export function commandEnvelope(
+  id: string,
   address: CommandAddress,
   payload: unknown,
   correlationId: string,
@@ -90,7 +99,7 @@ export function commandEnvelope(
   options: InvokeOptions,
 ): Envelope {
   const envelope: Envelope = {
-    id: newId(),
+    id,
     type: 'command',
     specVersion: SPEC_VERSION,
     time: now,
@@ -107,12 +116,14 @@ export function commandEnvelope(
 
 /** An event envelope; the engine sets traceparent and sender. */
 export function eventEnvelope(eventName: string, payload: unknown, options: EmitOptions): Envelope {
+  const id = newId()
   const envelope: Envelope = {
-    id: newId(),
+    id,
     type: 'event',
     specVersion: SPEC_VERSION,
     time: Date.now(),
-    correlationId: options.correlationId ?? newId(),
+    // an event that starts a conversation names it after itself (one id made, not two)
+    correlationId: options.correlationId ?? id,
     sender: UNSET_SENDER,
     eventName,
     contentType: JSON_CONTENT_TYPE,
