@@ -53,20 +53,40 @@ export async function concurrently(
 
 /** Counts deliveries and lets a driver wait until a given count has arrived. */
 export class DeliveryCounter {
+  constructor(readonly name = 'events') {}
   count = 0
   private target = Number.POSITIVE_INFINITY
   private reached: (() => void) | undefined
+  private lastHitAt = 0
 
   /** Call from the consumer for each delivery. */
   hit(): void {
+    this.lastHitAt = performance.now()
     if (++this.count === this.target) this.reached?.()
   }
 
-  until(target: number): Promise<void> {
+  /**
+   * Resolves once `target` deliveries were counted. Rejects, saying how many arrived, when none
+   * came for `idleMs`: a lost at-most-once event must fail the suite with a reason, not hang it.
+   */
+  until(target: number, idleMs = 5_000): Promise<void> {
     if (this.count >= target) return Promise.resolve()
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      this.lastHitAt = performance.now()
+      const watchdog = setInterval(() => {
+        if (performance.now() - this.lastHitAt < idleMs) return
+        clearInterval(watchdog)
+        this.reached = undefined
+        this.target = Number.POSITIVE_INFINITY
+        reject(
+          new Error(`${this.name}: ${this.count} of ${target} delivered, then none for ${idleMs} ms (lost)`),
+        )
+      }, 250)
       this.target = target
-      this.reached = resolve
+      this.reached = () => {
+        clearInterval(watchdog)
+        resolve()
+      }
     })
   }
 }

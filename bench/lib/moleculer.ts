@@ -62,7 +62,7 @@ function services(work: CalcWork, events: DeliveryCounter) {
 
 /** Moleculer's local broker: one broker, no transporter, action and event handled in process. */
 export async function startLocalMoleculer(work: CalcWork): Promise<MoleculerScenario> {
-  const events = new DeliveryCounter()
+  const events = new DeliveryCounter('Moleculer events')
   const broker = new ServiceBroker({ logger: false, nodeID: 'bench-local' })
   const { calc, ledger } = services(work, events)
   broker.createService(calc)
@@ -172,7 +172,7 @@ export async function startMoleculerPair(
   work: CalcWork,
   sample: { params: object; event: object },
 ): Promise<MoleculerScenario> {
-  const events = new DeliveryCounter()
+  const events = new DeliveryCounter('Moleculer events')
   // a namespace of its own, so no other Moleculer node on the broker joins this run
   const namespace = `conduit-bench-${process.pid}-${Date.now().toString(36)}`
   const node = (nodeID: string) =>

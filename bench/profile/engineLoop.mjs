@@ -1,16 +1,12 @@
 // The engine's hot loop on the memory bridge, on the built core (packages/core/dist): warms up with
 // 20,000 messages, then runs N more. bench/profile/count-instructions.sh runs it under callgrind.
-// usage: node bench/profile/engineLoop.mjs N [calls|events]
+// usage: node bench/profile/engineLoop.mjs N [calls|events]   (PRINT_TIME=1: wall time per message)
 
 import { z } from 'zod'
-import {
-  createService,
-  defineEvent,
-  defineService,
-  handleCommand,
-  handleSubscription,
-  MemoryBridge,
-} from '../../packages/core/dist/index.js'
+
+// CORE_DIST picks another build of core (ab-time.sh builds the one before a change into dist-before)
+const { createService, defineEvent, defineService, handleCommand, handleSubscription, MemoryBridge } =
+  await import(`../../packages/core/${process.env.CORE_DIST ?? 'dist'}/index.js`)
 
 const input = z.object({
   accountId: z.string().min(1),
@@ -52,6 +48,9 @@ const run = async (n) => {
   }
 }
 await run(20000)
+const started = process.hrtime.bigint()
 await run(total)
+const elapsed = Number(process.hrtime.bigint() - started)
+if (process.env.PRINT_TIME) console.log(`${mode}: ${Math.round(elapsed / total)} ns per message`)
 for (const instance of instances) await instance.stop()
 await bridge.stop()

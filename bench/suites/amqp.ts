@@ -151,7 +151,7 @@ async function ledgerPair(
   bridges.push(consumer, publisher)
   await consumer.start()
   await publisher.start()
-  const conduitEvents = new DeliveryCounter()
+  const conduitEvents = new DeliveryCounter('Conduit events')
   await (await makeLedger(() => conduitEvents.hit()).getInstance(consumer)).start()
   return { publisher, conduitEvents }
 }
@@ -165,7 +165,7 @@ async function atMostOnceEventCells(
   const { publisher, conduitEvents } = await ledgerPair(prefix, bridges, (hit) =>
     createService(fastLedgerV1, { subscriptions: [handleSubscription(recordFast, async () => hit())] }),
   )
-  const rawEvents = new DeliveryCounter()
+  const rawEvents = new DeliveryCounter('raw client events')
   const raw = await startRawFanout(URL, `${prefix}.raw.fanout`, rawEvents)
   const emit = () => publisher.emit(depositMade.name, SAMPLE)
   const peerEmit = () => moleculer.emit(SAMPLE)
@@ -208,7 +208,7 @@ async function durableEventCells(prefix: string, bridges: AmqpBridge[]): Promise
   const { publisher, conduitEvents } = await ledgerPair(prefix, bridges, (hit) =>
     createService(ledgerV1, { subscriptions: [handleSubscription(recordDeposit, async () => hit())] }),
   )
-  const rawEvents = new DeliveryCounter()
+  const rawEvents = new DeliveryCounter('raw client events')
   const raw = await startRawDurable(URL, `${prefix}.raw.events`, `${prefix}.raw.ledger`, rawEvents)
   const emit = () => publisher.emit(depositMade.name, SAMPLE)
   try {

@@ -163,7 +163,7 @@ async function commandRoundTrip(conduit: Conduit, moleculer: MoleculerScenario):
 async function eventThroughput(conduit: Conduit, moleculer: MoleculerScenario): Promise<BenchRow[]> {
   const { bridge, events } = conduit
   const emitter = new EventEmitter()
-  const rawEvents = new DeliveryCounter()
+  const rawEvents = new DeliveryCounter('raw client events')
   emitter.on(EVENT_NAME, (payload: unknown) => {
     depositMade.schema.parse(payload)
     rawEvents.hit()

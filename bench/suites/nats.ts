@@ -214,12 +214,12 @@ async function atMostOnceCells(
 ): Promise<BenchRow[]> {
   const consumer = await connectedBridge(prefix, bridges)
   const publisher = await connectedBridge(prefix, bridges)
-  const conduitEvents = new DeliveryCounter()
+  const conduitEvents = new DeliveryCounter('Conduit events')
   const ledger = createService(ledgerV1, {
     subscriptions: [handleSubscription(recordFast, async () => conduitEvents.hit())],
   })
   await (await ledger.getInstance(consumer)).start()
-  const rawEvents = new DeliveryCounter()
+  const rawEvents = new DeliveryCounter('raw client events')
   const raw = await startRawAtMostOnce(SERVERS, `${prefix}.raw.events`, rawEvents)
   const emit = () => publisher.emit(depositMade.name, SAMPLE)
   const peerEmit = () => moleculer.emit(SAMPLE)
@@ -250,14 +250,14 @@ async function atMostOnceCells(
 
 async function durableCells(prefix: string, bridges: NatsBridge[]): Promise<BenchRow[]> {
   const consumer = await connectedBridge(prefix, bridges)
-  const conduitEvents = new DeliveryCounter()
+  const conduitEvents = new DeliveryCounter('Conduit events')
   const audit = createService(auditV1, {
     subscriptions: [handleSubscription(recordDurable, async () => conduitEvents.hit())],
   })
   await (await audit.getInstance(consumer)).start()
   // started after the consumer exists, so it knows at once that these emits need JetStream
   const publisher = await connectedBridge(prefix, bridges)
-  const rawEvents = new DeliveryCounter()
+  const rawEvents = new DeliveryCounter('raw client events')
   const raw = await startRawDurable(SERVERS, prefix, rawEvents)
   const emit = () => publisher.emit(depositMade.name, SAMPLE)
   try {
