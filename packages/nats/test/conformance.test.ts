@@ -23,12 +23,11 @@ runBridgeConformance({
       source: "a JetStream consumer's max_ack_pending (1000 by default, and the bridge's default)",
     },
     emitWaitBoundMs: 5_000, // durable.publishTimeoutMs, default 5000
-    // Seen in 1 of 5 clean-clone CI runs; 0 lost in every quiet run since. nats-server 2.9's stream
-    // code sets AsyncFlush false, so a message is written (not fsynced) before its PubAck: a process
-    // kill alone should not lose it, which is why the reason says the cause is not identified.
+    // Reproduced without Conduit by packages/nats/repro/interest-retention-crash.mjs; the test's
+    // offline group subscribes and stops before any event, as the repro's cold consumer does.
     brokerCrashLoss: {
       notApplicable:
-        'nats-server 2.9.10 (Debian bookworm) lost acknowledged events across a SIGKILL in 1 of 5 loaded CI runs: 110 events acknowledged in the 109 ms before the kill never reached the consumer group that was offline, though the live group had received them. The server writes each message to its block file before acknowledging it (flush in place), so the loss happens in its recovery; the cause is not identified (suspected: interest-retention cleanup racing the recovery of consumer state). A clean restart (SIGTERM) loses nothing',
+        "nats-server 2.9.10 (Debian bookworm) can lose acknowledged events of an interest-retention stream across a SIGKILL: after the restart it brings back a durable consumer that had not acknowledged anything yet with its ack floor moved up and the stream's first messages removed, though that consumer never received them (reproduced with plain nats.js and no Conduit by packages/nats/repro/interest-retention-crash.mjs in 6 of 44 runs on a loaded machine; 0 of 16 once the consumer had acknowledged one message; 0 of 8 with limits retention). Here the offline group is such a consumer; it lost events in 1 of 5 loaded CI runs. A clean restart (SIGTERM) loses nothing",
     },
   },
   async createNamespace() {
