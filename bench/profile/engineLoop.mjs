@@ -1,6 +1,7 @@
 // The engine's hot loop on the memory bridge, on the built core (packages/core/dist): warms up with
 // 20,000 messages, then runs N more. bench/profile/count-instructions.sh runs it under callgrind.
-// usage: node bench/profile/engineLoop.mjs N [calls|events]   (PRINT_TIME=1: wall time per message)
+// usage: node bench/profile/engineLoop.mjs N [calls|events]   (PRINT_TIME=1: wall time per message;
+// IN_FLIGHT=1: one message at a time instead of 100)
 
 import { z } from 'zod'
 
@@ -36,9 +37,10 @@ const mode = process.argv[3] ?? 'calls'
 const total = Number(process.argv[2])
 // warm-up so JIT tiers settle before the measured part
 const run = async (n) => {
-  for (let done = 0; done < n; done += 100) {
+  const inFlight = Number(process.env.IN_FLIGHT ?? 100)
+  for (let done = 0; done < n; done += inFlight) {
     const batch = []
-    for (let i = 0; i < 100; i++)
+    for (let i = 0; i < inFlight; i++)
       batch.push(
         mode === 'calls'
           ? bridge.invoke(deposit, { accountId: 'acc-42', amount: 100, note: 'benchmark' })

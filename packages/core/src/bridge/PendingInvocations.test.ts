@@ -47,4 +47,18 @@ describe('PendingInvocations', () => {
     expect(errors.every((error) => error instanceof TimeoutError)).toBe(true)
     expect(pending.size).toBe(0)
   })
+
+  it('keeps one sweep timer across calls made one after another, and stops it once none waits', async () => {
+    const pending = new PendingInvocations()
+    pending.wait('a', 10_000, () => new TimeoutError('late'))
+    const timer = pending['sweeper']
+    expect(timer).toBeDefined()
+    pending.resolve('a', 1)
+    pending.wait('b', 10_000, () => new TimeoutError('late'))
+    expect(pending['sweeper']).toBe(timer) // not cleared and started again per call
+    pending.resolve('b', 2)
+    const until = Date.now() + 1_000
+    while (pending['sweeper'] !== undefined && Date.now() < until) await new Promise((r) => setTimeout(r, 5))
+    expect(pending['sweeper']).toBeUndefined()
+  })
 })

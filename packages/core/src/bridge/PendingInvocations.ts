@@ -104,10 +104,6 @@ export class PendingInvocations {
       this.live[waiter!.index] = last
       last.index = waiter!.index
     }
-    if (this.live.length === 0 && this.sweeper !== undefined) {
-      clearInterval(this.sweeper)
-      this.sweeper = undefined
-    }
     return waiter
   }
 
@@ -118,6 +114,12 @@ export class PendingInvocations {
       if (waiter !== undefined && waiter.deadline <= now && this.take(waiter.key) !== undefined) {
         waiter.reject(waiter.onTimeout())
       }
+    }
+    // Stopped here, not when the last call settles: calls made one after another would otherwise
+    // start and clear a timer each. Idle, it outlives the last call by at most SWEEP_MS.
+    if (this.live.length === 0) {
+      clearInterval(this.sweeper)
+      this.sweeper = undefined
     }
   }
 }
