@@ -332,7 +332,8 @@ export class EventBridge<T extends Transport = Transport> {
     try {
       if (this.transport.carries === 'cloudevents') void outbound.cloudEventBytes
       else if (this.encodes) void outbound.bytes
-      await this.transport.publishEvent(outbound)
+      const sent = this.transport.publishEvent(outbound)
+      if (sent !== SENT) await sent // handed over in process: nothing to wait for
     } catch (error) {
       failure = error
       recordSpanError(span, error)
