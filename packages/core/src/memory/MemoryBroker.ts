@@ -79,7 +79,9 @@ export class MemoryBroker {
     const reply = this.replySenderFor(replyTo)
     // Asynchronous like a real broker: the caller's code never runs inside the handler's stack.
     // (A resolved promise, not queueMicrotask, which wraps every callback in an AsyncResource.)
-    RESOLVED.then(() => receiver(raw, reply))
+    RESOLVED.then(() => {
+      void receiver(raw, reply) // never rejects (CommandReceiver); not returned, so no promise is adopted
+    })
   }
 
   private replySenderFor(replyTo: string): ReplySender {
