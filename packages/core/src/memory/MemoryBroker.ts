@@ -5,6 +5,7 @@ import { compileEventPattern } from '../names.js'
 import type {
   CommandAddress,
   CommandReceiver,
+  DeliveryOutcome,
   EventListenerSpec,
   EventReceiver,
   RawMessage,
@@ -192,21 +193,33 @@ export class MemoryBroker {
       const held = this.unsettled.get(receiver) ?? new Set<Unsettled>()
       this.unsettled.set(receiver, held.add(delivery))
     }
-    RESOLVED.then(async () => {
-      const outcome = await receiver(pending.raw, { attempt: pending.attempt })
-      if (delivery) {
-        if (delivery.handedOver) return
-        this.unsettled.get(receiver)?.delete(delivery)
-      }
-      if (outcome.action === 'retry') {
-        const timer = setTimeout(() => {
-          this.retryTimers.delete(timer)
-          this.deliver(group, { raw: pending.raw, attempt: pending.attempt + 1 })
-        }, outcome.delayMs)
-        this.retryTimers.add(timer)
-      } else if (outcome.action === 'dead-letter') {
-        group.deadLetters.push(outcome.record.message)
-      }
+    // Settled from the receiver's own promise: no async wrapper, no promise adopted per event.
+    RESOLVED.then(() => {
+      receiver(pending.raw, { attempt: pending.attempt }).then((outcome) =>
+        this.settle(group, receiver, pending, delivery, outcome),
+      )
     })
+  }
+
+  private settle(
+    group: ConsumerGroup,
+    receiver: EventReceiver,
+    pending: PendingEvent,
+    delivery: Unsettled | undefined,
+    outcome: DeliveryOutcome,
+  ): void {
+    if (delivery) {
+      if (delivery.handedOver) return
+      this.unsettled.get(receiver)?.delete(delivery)
+    }
+    if (outcome.action === 'retry') {
+      const timer = setTimeout(() => {
+        this.retryTimers.delete(timer)
+        this.deliver(group, { raw: pending.raw, attempt: pending.attempt + 1 })
+      }, outcome.delayMs)
+      this.retryTimers.add(timer)
+    } else if (outcome.action === 'dead-letter') {
+      group.deadLetters.push(outcome.record.message)
+    }
   }
 }
