@@ -18,7 +18,13 @@ import {
   type BridgeCapabilities,
   type CapabilityName,
 } from '../transport/capabilities.js'
-import type { CommandAddress, DestinationTarget, Transport, TransportHost } from '../transport/port.js'
+import type {
+  CommandAddress,
+  CommandReceiver,
+  DestinationTarget,
+  Transport,
+  TransportHost,
+} from '../transport/port.js'
 import { SENT } from '../transport/sent.js'
 import { commandEnvelope, decodeInbound, eventEnvelope, newId } from './envelopes.js'
 import { InFlight } from './InFlight.js'
@@ -34,7 +40,8 @@ export type {
 } from './options.js'
 
 import { LocalRegistrations } from './LocalRegistrations.js'
-import type { LocalCommandHandler, LocalEventHandler } from './LocalRoute.js'
+import type { LocalCommandHandler, LocalEventHandler, LocalRoute } from './LocalRoute.js'
+import { runLocalCommand } from './localCommands.js'
 import {
   addressOf,
   type EmitOptions,
@@ -70,6 +77,8 @@ export class EventBridge<T extends Transport = Transport> {
   /** publishes waiting for a broker confirmation the transport receives (see TransportHost.awaitConfirmation) */
   private readonly confirmations = new PendingInvocations()
   private readonly registrations: LocalRegistrations
+  /** the local route behind each command receiver this bridge made, for the in-process fast lane */
+  private readonly localCommandRoutes = new WeakMap<CommandReceiver, LocalRoute<LocalCommandHandler>>()
   /** event definitions known to this bridge by name, so `emit('name', ...)` validates like `emit(definition, ...)` */
   private readonly knownEvents = new Map<string, AnyEventDefinition>()
   private readonly instruments: RuntimeInstruments
@@ -234,6 +243,19 @@ export class EventBridge<T extends Transport = Transport> {
       : NOOP_SPAN
     envelope.traceparent = outgoingTraceparent(span, options)
     envelope.sender = this.senderOf(options)
+    const instruments = this.instruments.current()
+    if (span === NOOP_SPAN && instruments === undefined) {
+      const local = this.soleLocalRoute(address)
+      if (local !== undefined) {
+        const waiter = this.pending.open(
+          envelope.id,
+          this.timeoutError(address, correlationId, now, deadline),
+          deadline,
+        )
+        runLocalCommand(local, envelope, address, this.pending, waiter, this.logger)
+        return waiter.promise
+      }
+    }
     const outbound = new Outbound(envelope, this.transport.capabilities.maxPayloadBytes, this.name)
     if (this.encodes) {
       try {
@@ -244,16 +266,7 @@ export class EventBridge<T extends Transport = Transport> {
         return Promise.reject(error)
       }
     }
-    // Replies are matched by the command's own id, so callers may reuse correlation ids freely.
-    const response = this.pending.wait(
-      envelope.id,
-      deadline - now,
-      () =>
-        new TimeoutError(`${commandAddressKey(address)} did not answer within ${deadline - now} ms`, {
-          correlationId,
-        }),
-      deadline, // the envelope's: a reply the handler sent at its deadline is late here too
-    )
+    const response = this.waitForReply(envelope.id, address, correlationId, now, deadline)
     try {
       const sent = this.transport.sendCommand(address, outbound)
       if (sent !== SENT) sent.catch((error) => this.pending.reject(envelope.id, error))
@@ -262,9 +275,38 @@ export class EventBridge<T extends Transport = Transport> {
       // returned below, so no rejection goes unhandled).
       this.pending.reject(envelope.id, error)
     }
-    const instruments = this.instruments.current()
     if (!span.isRecording() && instruments === undefined) return response
     return this.observed(response, span, address, instruments)
+  }
+
+  // Replies are matched by the command's own id, so callers may reuse correlation ids freely.
+  private waitForReply(
+    id: string,
+    address: CommandAddress,
+    correlationId: string,
+    now: number,
+    deadline: number,
+  ): Promise<unknown> {
+    // the envelope's deadline: a reply the handler sent at its deadline is late here too
+    return this.pending.wait(
+      id,
+      deadline - now,
+      this.timeoutError(address, correlationId, now, deadline),
+      deadline,
+    )
+  }
+
+  private timeoutError(address: CommandAddress, correlationId: string, now: number, deadline: number) {
+    return () =>
+      new TimeoutError(`${commandAddressKey(address)} did not answer within ${deadline - now} ms`, {
+        correlationId,
+      })
+  }
+
+  /** This bridge's own route for `address`, when an in-process transport would bring every call there. */
+  private soleLocalRoute(address: CommandAddress): LocalRoute<LocalCommandHandler> | undefined {
+    const receiver = this.transport.soleOwnReceiver?.(address)
+    return receiver === undefined ? undefined : this.localCommandRoutes.get(receiver)
   }
 
   private async observed(
@@ -359,9 +401,11 @@ export class EventBridge<T extends Transport = Transport> {
     this.assertRunning()
     const key = commandAddressKey(address)
     const handler: LocalCommandHandler = { sender, execute, inFlight: new InFlight() }
-    return this.registrations.join(`command ${key}`, handler, (route) =>
-      this.transport.listenCommands(address, createCommandReceiver(this.environment, address, route)),
-    )
+    return this.registrations.join(`command ${key}`, handler, (route) => {
+      const receiver = createCommandReceiver(this.environment, address, route)
+      this.localCommandRoutes.set(receiver, route)
+      return this.transport.listenCommands(address, receiver)
+    })
   }
 
   /**

@@ -1,14 +1,19 @@
 import type { ConduitError } from '../errors/errors.js'
 import { idSequence } from './envelopes.js'
 
-interface Waiter {
+/** One waiting invocation; the holder of it may settle it without a lookup by key. */
+export interface Waiter {
   readonly key: string
   resolve(value: unknown): void
   reject(error: unknown): void
   readonly onTimeout: () => ConduitError
   readonly deadline: number
-  /** position in `live` */
+  /** position in `live`; -1 once settled */
   index: number
+  /** its entry in `slots`, or -1 when it sits in `others` */
+  slot: number
+  /** set by open() */
+  promise: Promise<unknown> | undefined
 }
 
 const SLOT_COUNT = 1 << 16
@@ -44,39 +49,76 @@ export class PendingInvocations {
     deadline = Date.now() + timeoutMs,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter = {
-        key,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        onTimeout,
-        deadline,
-        index: this.live.length,
-      }
-      this.live.push(waiter)
-      const sequence = idSequence(key)
-      if (sequence >= 0 && this.slots[sequence & SLOT_MASK] === undefined)
-        this.slots[sequence & SLOT_MASK] = waiter
-      else this.others.set(key, waiter)
-      this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS)
+      this.add(key, resolve as (value: unknown) => void, reject, onTimeout, deadline)
     })
   }
 
+  /** Like `wait`, for a caller that settles the waiter itself (settle, fail): no lookup by key. */
+  open(key: string, onTimeout: () => ConduitError, deadline: number): Waiter & { promise: Promise<unknown> } {
+    let resolve!: (value: unknown) => void
+    let reject!: (error: unknown) => void
+    const promise = new Promise((onResolve, onReject) => {
+      resolve = onResolve
+      reject = onReject
+    })
+    const waiter = this.add(key, resolve, reject, onTimeout, deadline)
+    waiter.promise = promise
+    return waiter as Waiter & { promise: Promise<unknown> }
+  }
+
   resolve(key: string, value: unknown): boolean {
-    const waiter = this.take(key)
-    if (waiter === undefined) return false
+    const waiter = this.find(key)
+    return waiter !== undefined && this.settle(waiter, value)
+  }
+
+  reject(key: string, error: unknown): boolean {
+    const waiter = this.find(key)
+    return waiter !== undefined && this.fail(waiter, error)
+  }
+
+  /** Resolves `waiter` (or fails it with its timeout error if its deadline has passed); false if already settled. */
+  settle(waiter: Waiter, value: unknown): boolean {
+    if (!this.take(waiter)) return false
     if (Date.now() >= waiter.deadline) waiter.reject(waiter.onTimeout())
     else waiter.resolve(value)
     return true
   }
 
-  reject(key: string, error: unknown): boolean {
-    const waiter = this.take(key)
-    waiter?.reject(error)
-    return waiter !== undefined
+  /** Rejects `waiter`; false if already settled. */
+  fail(waiter: Waiter, error: unknown): boolean {
+    if (!this.take(waiter)) return false
+    waiter.reject(error)
+    return true
   }
 
   rejectAll(makeError: () => ConduitError): void {
-    for (const waiter of [...this.live]) this.reject(waiter.key, makeError())
+    for (const waiter of [...this.live]) this.fail(waiter, makeError())
+  }
+
+  private add(
+    key: string,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+    onTimeout: () => ConduitError,
+    deadline: number,
+  ): Waiter {
+    const sequence = idSequence(key)
+    const slot = sequence >= 0 && this.slots[sequence & SLOT_MASK] === undefined ? sequence & SLOT_MASK : -1
+    const waiter: Waiter = {
+      key,
+      resolve,
+      reject,
+      onTimeout,
+      deadline,
+      index: this.live.length,
+      slot,
+      promise: undefined,
+    }
+    this.live.push(waiter)
+    if (slot >= 0) this.slots[slot] = waiter
+    else this.others.set(key, waiter)
+    this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS)
+    return waiter
   }
 
   private find(key: string): Waiter | undefined {
@@ -88,32 +130,26 @@ export class PendingInvocations {
     return this.others.get(key)
   }
 
-  private take(key: string): Waiter | undefined {
-    const sequence = idSequence(key)
-    let waiter: Waiter | undefined
-    if (sequence >= 0 && this.slots[sequence & SLOT_MASK]?.key === key) {
-      waiter = this.slots[sequence & SLOT_MASK]
-      this.slots[sequence & SLOT_MASK] = undefined
-    } else {
-      waiter = this.others.get(key)
-      if (waiter === undefined) return undefined
-      this.others.delete(key)
-    }
+  /** Removes a live waiter from every index; false if it was settled already. */
+  private take(waiter: Waiter): boolean {
+    if (waiter.index < 0) return false
+    if (waiter.slot >= 0) this.slots[waiter.slot] = undefined
+    else this.others.delete(waiter.key)
     const last = this.live.pop()!
     if (last !== waiter) {
-      this.live[waiter!.index] = last
-      last.index = waiter!.index
+      this.live[waiter.index] = last
+      last.index = waiter.index
     }
-    return waiter
+    waiter.index = -1
+    return true
   }
 
   private sweep(): void {
     const now = Date.now()
     for (let i = this.live.length - 1; i >= 0; i--) {
       const waiter = this.live[i]
-      if (waiter !== undefined && waiter.deadline <= now && this.take(waiter.key) !== undefined) {
+      if (waiter !== undefined && waiter.deadline <= now && this.take(waiter))
         waiter.reject(waiter.onTimeout())
-      }
     }
     // Stopped here, not when the last call settles: calls made one after another would otherwise
     // start and clear a timer each. Idle, it outlives the last call by at most SWEEP_MS.

@@ -1,7 +1,7 @@
 import { EventBridge, type EventBridgeOptions } from '../bridge/EventBridge.js'
 import type { Envelope } from '../envelope/envelope.js'
 import { type BridgeCapabilities, supported } from '../transport/capabilities.js'
-import type { Transport, TransportHost } from '../transport/port.js'
+import type { CommandReceiver, Transport, TransportHost } from '../transport/port.js'
 import { SENT } from '../transport/sent.js'
 import { MemoryBroker } from './MemoryBroker.js'
 
@@ -26,6 +26,7 @@ export interface MemoryBridgeOptions extends EventBridgeOptions {
 export function createMemoryTransport(broker: MemoryBroker): Transport {
   let host: TransportHost | undefined
   let connected = false
+  const ownReceivers = new Set<CommandReceiver>()
   return {
     name: MEMORY_BRIDGE_NAME,
     capabilities: memoryCapabilities,
@@ -51,7 +52,16 @@ export function createMemoryTransport(broker: MemoryBroker): Transport {
     },
     async listenCommands(address, receive) {
       const remove = broker.addCommandReceiver(address, receive)
-      return { pause: async () => remove(), close: async () => undefined }
+      ownReceivers.add(receive)
+      const pause = async () => {
+        remove()
+        ownReceivers.delete(receive)
+      }
+      return { pause, close: async () => undefined }
+    },
+    soleOwnReceiver(address) {
+      const receiver = connected ? broker.soleCommandReceiver(address) : undefined
+      return receiver !== undefined && ownReceivers.has(receiver) ? receiver : undefined
     },
     publishEvent(event) {
       try {

@@ -15,6 +15,15 @@ import type {
 const RESOLVED = Promise.resolve()
 const addressKeys = new WeakMap<CommandAddress, string>()
 
+function keyOf(address: CommandAddress): string {
+  let key = addressKeys.get(address)
+  if (key === undefined) {
+    key = commandAddressKey(address)
+    addressKeys.set(address, key)
+  }
+  return key
+}
+
 interface CommandRoute {
   receivers: CommandReceiver[]
   next: number
@@ -67,12 +76,7 @@ export class MemoryBroker {
   }
 
   sendCommand(address: CommandAddress, raw: RawMessage, replyTo: string): void {
-    let key = addressKeys.get(address)
-    if (key === undefined) {
-      key = commandAddressKey(address)
-      addressKeys.set(address, key)
-    }
-    const route = this.commandRoutes.get(key)
+    const route = this.commandRoutes.get(keyOf(address))
     if (!route || route.receivers.length === 0) {
       throw new NoHandlerError(`No handler for ${commandAddressKey(address)} on the memory bridge`)
     }
@@ -83,6 +87,12 @@ export class MemoryBroker {
     RESOLVED.then(() => {
       void receiver(raw, reply) // never rejects (CommandReceiver); not returned, so no promise is adopted
     })
+  }
+
+  /** The receiver every command to `address` reaches now, if there is exactly one. */
+  soleCommandReceiver(address: CommandAddress): CommandReceiver | undefined {
+    const receivers = this.commandRoutes.get(keyOf(address))?.receivers
+    return receivers?.length === 1 ? receivers[0] : undefined
   }
 
   private replySenderFor(replyTo: string): ReplySender {

@@ -1,4 +1,4 @@
-import type { CommandExecutor, EventExecutor } from '../bridge/receivers.js'
+import type { CommandExecutor, EventExecutor, HandlingScope } from '../bridge/receivers.js'
 import type { HookContext } from '../definitions/types.js'
 import { type HandlerPermissions, type InstanceRuntime, MessageContext } from './context.js'
 import type { CommandImplementation, SubscriptionImplementation } from './implementation.js'
@@ -28,6 +28,58 @@ export function commandPipeline(
   const { definition, handler } = implementation
   const { hooks } = definition
   const permissions = permissionsOf(runtime, definition)
+  const subject = permissions.subject
+  const guards = hooks.guards ?? []
+  if (hooks.transformInput || hooks.transformOutput || guards.length > 0) {
+    return hookedCommandPipeline(runtime, implementation, permissions)
+  }
+  // No hooks (the common case, and the hot path): a synchronous step (a schema without async
+  // refinements, a handler that returns a value) costs no promise and no microtask, and no
+  // closure is made per call.
+  const parseOutput = (output: unknown) => parseValue(definition.output, output, 'output', subject)
+  const runHandler = (input: unknown, context: MessageContext): Promise<unknown> => {
+    const output = handler(input as never, context as never)
+    return isThenable(output)
+      ? Promise.resolve(output).then(parseOutput)
+      : Promise.resolve(parseOutput(output))
+  }
+  const withParameter = (scope: HandlingScope, parameter: unknown): Promise<unknown> => {
+    const context = new MessageContext(runtime, permissions, scope, parameter, 1)
+    const input = parseValue(definition.input, scope.message.payload, 'input', subject)
+    return input instanceof Promise
+      ? input.then((value) => runHandler(value, context))
+      : runHandler(input, context)
+  }
+  return (scope) => {
+    try {
+      const parameter = parseValue(definition.parameter, scope.message.parameter ?? {}, 'parameter', subject)
+      return parameter instanceof Promise
+        ? parameter.then((value) => withParameter(scope, value))
+        : withParameter(scope, parameter)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+}
+
+/** What `await` would wait for: a promise or any other thenable. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value instanceof Promise ||
+    (value !== null &&
+      (typeof value === 'object' || typeof value === 'function') &&
+      typeof (value as { then?: unknown }).then === 'function')
+  )
+}
+
+/** The command pipeline of a definition with hooks (transformInput, guards, transformOutput). */
+function hookedCommandPipeline(
+  runtime: InstanceRuntime,
+  implementation: CommandImplementation,
+  permissions: HandlerPermissions,
+): CommandExecutor {
+  const { definition, handler } = implementation
+  const { hooks } = definition
   const subject = permissions.subject
   const guards = hooks.guards ?? []
   return async (scope) => {

@@ -157,6 +157,12 @@ export interface Transport {
   sendCommand(address: CommandAddress, command: OutboundMessage): Promise<void>
   /** One listener per address per bridge instance; the engine routes among local services. */
   listenCommands(address: CommandAddress, receive: CommandReceiver): Promise<TransportListener>
+  /**
+   * In-process transports only: the receiver every command sent to `address` would reach now,
+   * when it is the only listener there and one this transport was given by `listenCommands`;
+   * else undefined. The engine then runs its own handler directly, with no reply envelope.
+   */
+  soleOwnReceiver?(address: CommandAddress): CommandReceiver | undefined
   /** Resolves once the broker accepted the event (confirmed where the broker confirms). */
   publishEvent(event: OutboundMessage): Promise<void>
   /** One listener per group per bridge instance; the engine routes among local subscriptions. */
