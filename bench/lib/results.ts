@@ -39,6 +39,8 @@ export interface Machine {
   memoryGiB: number
   /** 1, 5 and 15 minute load averages when the run started: a busy machine skews absolute numbers */
   loadAverage: number[]
+  /** what `@conduit/*` resolved to: the built packages (`pnpm bench`) or the sources through tsx */
+  conduitFrom?: 'dist' | 'src'
 }
 
 export interface RunResult {
@@ -59,6 +61,7 @@ export function describeMachine(): Machine {
     cores: cpus.length,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
+    conduitFrom: import.meta.resolve('@conduit/core').includes('/dist/') ? 'dist' : 'src',
   }
 }
 

@@ -23,7 +23,10 @@ interface Server {
 
 /** Each server runs in its own process, so the load generator never shares its event loop. */
 async function startServer(which: 'gateway' | 'baseline'): Promise<Server> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bench/servers.ts', which], {
+  // the servers load @conduit/* as the bench does: built (--conditions=conduit-dist), as users run them
+  const conditions = process.execArgv.filter((arg) => arg.startsWith('--conditions'))
+  const args = [...conditions, '--import', 'tsx', 'bench/servers.ts', which]
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: packageDir,
     env: { ...process.env, CONDUIT_LOG_LEVEL: 'warn', NODE_ENV: 'production' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

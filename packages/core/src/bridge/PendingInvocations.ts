@@ -10,7 +10,7 @@ export interface Waiter {
   readonly deadline: number
   /** position in `live`; -1 once settled */
   index: number
-  /** its entry in `slots`, or -1 when it sits in `others` */
+  /** its entry in `slots`; -1 when it sits in `others`, NOT_INDEXED when in neither */
   slot: number
   /** set by open() */
   promise: Promise<unknown> | undefined
@@ -18,6 +18,8 @@ export interface Waiter {
 
 const SLOT_COUNT = 1 << 16
 const SLOT_MASK = SLOT_COUNT - 1
+/** the `slot` of a waiter only its holder settles (open) */
+const NOT_INDEXED = -2
 /** the sweep runs this often; a call times out at most this much late */
 const SWEEP_MS = 10
 
@@ -53,7 +55,11 @@ export class PendingInvocations {
     })
   }
 
-  /** Like `wait`, for a caller that settles the waiter itself (settle, fail): no lookup by key. */
+  /**
+   * Like `wait`, for a caller that settles the waiter itself (settle, fail): no reply will look
+   * it up, so it is not indexed by key (resolve, reject and has do not see it); the deadline
+   * sweep, rejectAll and size do.
+   */
   open(key: string, onTimeout: () => ConduitError, deadline: number): Waiter & { promise: Promise<unknown> } {
     let resolve!: (value: unknown) => void
     let reject!: (error: unknown) => void
@@ -61,7 +67,7 @@ export class PendingInvocations {
       resolve = onResolve
       reject = onReject
     })
-    const waiter = this.add(key, resolve, reject, onTimeout, deadline)
+    const waiter = this.add(key, resolve, reject, onTimeout, deadline, false)
     waiter.promise = promise
     return waiter as Waiter & { promise: Promise<unknown> }
   }
@@ -101,8 +107,9 @@ export class PendingInvocations {
     reject: (error: unknown) => void,
     onTimeout: () => ConduitError,
     deadline: number,
+    indexed = true,
   ): Waiter {
-    const sequence = idSequence(key)
+    const sequence = indexed ? idSequence(key) : -1
     const slot = sequence >= 0 && this.slots[sequence & SLOT_MASK] === undefined ? sequence & SLOT_MASK : -1
     const waiter: Waiter = {
       key,
@@ -116,7 +123,8 @@ export class PendingInvocations {
     }
     this.live.push(waiter)
     if (slot >= 0) this.slots[slot] = waiter
-    else this.others.set(key, waiter)
+    else if (indexed) this.others.set(key, waiter)
+    else waiter.slot = NOT_INDEXED
     this.sweeper ??= setInterval(() => this.sweep(), SWEEP_MS)
     return waiter
   }
@@ -134,7 +142,7 @@ export class PendingInvocations {
   private take(waiter: Waiter): boolean {
     if (waiter.index < 0) return false
     if (waiter.slot >= 0) this.slots[waiter.slot] = undefined
-    else this.others.delete(waiter.key)
+    else if (waiter.slot !== NOT_INDEXED) this.others.delete(waiter.key)
     const last = this.live.pop()!
     if (last !== waiter) {
       this.live[waiter.index] = last
