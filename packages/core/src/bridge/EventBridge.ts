@@ -39,6 +39,7 @@ export type {
   SubscriptionRegistration,
 } from './options.js'
 
+import { createEventReceiver } from './eventReceivers.js'
 import { LocalRegistrations } from './LocalRegistrations.js'
 import type { LocalCommandHandler, LocalEventHandler, LocalRoute } from './LocalRoute.js'
 import { runLocalCommand } from './localCommands.js'
@@ -56,7 +57,6 @@ import { PendingInvocations } from './PendingInvocations.js'
 import {
   type CommandExecutor,
   createCommandReceiver,
-  createEventReceiver,
   type EventExecutor,
   type ReceiverEnvironment,
 } from './receivers.js'

@@ -1,5 +1,4 @@
 import type { Span } from '@opentelemetry/api'
-import type { SubscriptionFilter } from '../definitions/types.js'
 import { commandAddressKey, type Envelope, type Sender } from '../envelope/envelope.js'
 import {
   BridgeUnavailableError,
@@ -22,16 +21,13 @@ import type {
   CommandReceiver,
   DeliveryOutcome,
   DestinationTarget,
-  EventListenerSpec,
-  EventReceiver,
   RawMessage,
   RefusedReply,
   ReplySender,
 } from '../transport/port.js'
 import { boundedReason, deadLetterRecord } from './deadLetterRecord.js'
 import { decodeInbound, errorEnvelope, responseEnvelope } from './envelopes.js'
-import { compileSubscriptionMatcher } from './filters.js'
-import type { LocalCommandHandler, LocalEventHandler, LocalRoute } from './LocalRoute.js'
+import type { LocalCommandHandler, LocalRoute } from './LocalRoute.js'
 import { Outbound } from './outbound.js'
 import type { MessagingSpans } from './spans.js'
 
@@ -64,9 +60,14 @@ export interface ReceiverEnvironment {
   reportFailure(action: string, error: unknown, context?: Record<string, unknown>): void
 }
 
-const ACK: DeliveryOutcome = Object.freeze({ action: 'ack' })
+export const ACK: DeliveryOutcome = Object.freeze({ action: 'ack' })
 
-function deadLetter(env: ReceiverEnvironment, raw: RawMessage, reason: string, id?: string): DeliveryOutcome {
+export function deadLetter(
+  env: ReceiverEnvironment,
+  raw: RawMessage,
+  reason: string,
+  id?: string,
+): DeliveryOutcome {
   env.instruments.current()?.deadLetters.add(1, env.spans.bridgeAttributes)
   return {
     action: 'dead-letter',
@@ -76,7 +77,7 @@ function deadLetter(env: ReceiverEnvironment, raw: RawMessage, reason: string, i
 }
 
 /** The envelope, if `raw` is a valid one of `type`; else the reason it is not. */
-function decodeAs(raw: RawMessage, type: 'command' | 'event'): Envelope | string {
+export function decodeAs(raw: RawMessage, type: 'command' | 'event'): Envelope | string {
   try {
     const envelope = decodeInbound(raw)
     return envelope.type === type ? envelope : `expected a ${type}, got ${envelope.type}`
@@ -246,106 +247,4 @@ async function replyFailed(
       env.reportFailure('send a reply', second, { correlationId: command.correlationId })
     }
   }
-}
-
-/** The receiver behind one event listener (consumer group). Never rejects. */
-export function createEventReceiver(
-  env: ReceiverEnvironment,
-  spec: EventListenerSpec & { filter: SubscriptionFilter; subject: string },
-  route: LocalRoute<LocalEventHandler>,
-): EventReceiver {
-  const matches = compileSubscriptionMatcher(spec.eventPattern, spec.filter)
-  const subjectAttributes = { 'conduit.handler': spec.subject }
-  return async (raw, delivery) => {
-    try {
-      const event = decodeAs(raw, 'event')
-      if (typeof event === 'string') {
-        env.logger.warn(
-          { bridge: env.bridgeName, subscription: spec.subject, reason: event },
-          'dead-lettered malformed event',
-        )
-        return deadLetter(env, raw, event)
-      }
-      if (!matches(event)) return ACK
-      const handler = route.pick()
-      if (handler === undefined) {
-        // The last local registration left while the listener drains: let another instance have it.
-        if (spec.delivery === 'durable') return { action: 'retry', delayMs: 0 }
-        env.logger.warn(
-          { subscription: spec.subject, correlationId: event.correlationId },
-          'event arrived while stopping; at-most-once, dropped',
-        )
-        return ACK
-      }
-      const target: DestinationTarget = { kind: 'event', eventName: event.eventName! }
-      const instruments = env.instruments.current()
-      const metricAttributes = instruments
-        ? { ...env.spans.metricAttributes(target, 'process'), ...subjectAttributes }
-        : subjectAttributes
-      const started = instruments ? performance.now() : 0
-      const span = isTracingActive() ? env.spans.process(target, event, spec.group) : NOOP_SPAN
-      handler.inFlight.begin()
-      instruments?.inFlight.add(1, metricAttributes)
-      let failure: unknown
-      try {
-        await runInSpan(span, () =>
-          handler.execute(
-            { message: event, span, traceparent: spanTraceparent(span, event.traceparent) },
-            delivery.attempt,
-          ),
-        )
-        return ACK
-      } catch (error) {
-        failure = error
-        recordSpanError(span, error)
-        return failureOutcome(env, spec, raw, event, delivery.attempt, error)
-      } finally {
-        span.end()
-        handler.inFlight.end()
-        if (instruments) {
-          instruments.inFlight.add(-1, metricAttributes)
-          instruments.processDuration.record(secondsSince(started), withOutcome(metricAttributes, failure))
-        }
-      }
-    } catch (error) {
-      env.reportFailure('handle an event', error, { subscription: spec.subject })
-      return deadLetter(env, raw, `internal failure: ${(error as Error)?.message ?? String(error)}`)
-    }
-  }
-}
-
-function failureOutcome(
-  env: ReceiverEnvironment,
-  spec: EventListenerSpec & { subject: string },
-  raw: RawMessage,
-  event: Envelope,
-  attempt: number,
-  error: unknown,
-): DeliveryOutcome {
-  const context = {
-    err: error,
-    subscription: spec.subject,
-    correlationId: event.correlationId,
-    traceId: traceIdOf(event.traceparent),
-    attempt,
-  }
-  if (spec.delivery !== 'durable') {
-    env.logger.error(context, 'subscription failed; at-most-once delivery, the event is dropped')
-    return ACK
-  }
-  // A 4xx (bad payload, a HandledError saying "never") fails the same way on every attempt.
-  const permanent = isConduitError(error) && !error.retryable && error.status < 500
-  if (attempt < spec.maxAttempts && !permanent) {
-    env.logger.warn(context, 'subscription failed; the event will be redelivered')
-    env.instruments.current()?.redeliveries.add(1, env.spans.bridgeAttributes)
-    return { action: 'retry', delayMs: env.backoff(attempt) }
-  }
-  env.logger.error(context, 'subscription failed on its last attempt; the event is dead-lettered')
-  const message = error instanceof Error ? error.message : String(error)
-  return deadLetter(
-    env,
-    raw,
-    permanent ? `permanent failure: ${message}` : `failed ${attempt} times: ${message}`,
-    event.id,
-  )
 }

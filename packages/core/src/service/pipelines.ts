@@ -107,11 +107,26 @@ export function subscriptionPipeline(
 ): EventExecutor {
   const { definition, handler } = implementation
   const permissions = permissionsOf(runtime, definition)
-  return async (scope, attempt) => {
-    let payload = parseValue(definition.input, scope.message.payload, 'event', permissions.subject)
-    if (payload instanceof Promise) payload = await payload
+  const subject = permissions.subject
+  const run = (scope: HandlingScope, payload: unknown, attempt: number): Promise<void> => {
     const context = new MessageContext(runtime, permissions, scope, scope.message.parameter ?? {}, attempt)
-    const result = await handler(payload, context as never)
-    if (definition.output) await context.emitValidated(definition.output, result)
+    const result = handler(payload as never, context as never)
+    const output = definition.output
+    if (!output) return isThenable(result) ? Promise.resolve(result).then(nothing) : RESOLVED
+    return Promise.resolve(result).then((value) => context.emitValidated(output, value))
+  }
+  // Chained, not awaited (as the command pipeline): a synchronous step costs no promise.
+  return (scope, attempt) => {
+    try {
+      const payload = parseValue(definition.input, scope.message.payload, 'event', subject)
+      return payload instanceof Promise
+        ? payload.then((value) => run(scope, value, attempt))
+        : run(scope, payload, attempt)
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 }
+
+const RESOLVED: Promise<void> = Promise.resolve()
+const nothing = (): void => undefined
