@@ -59,7 +59,11 @@ export function createEventReceiver(
       }
       const failed = (error: unknown) => {
         handler.inFlight.end()
-        return outcomeOfFailure(env, spec, raw, event, delivery.attempt, error)
+        try {
+          return failureOutcome(env, spec, raw, event, delivery.attempt, error)
+        } catch (unexpected) {
+          return internalFailure(env, spec, raw, unexpected)
+        }
       }
       handler.inFlight.begin()
       let running: Promise<void>
@@ -81,7 +85,7 @@ export function createEventReceiver(
   }
 }
 
-/** One delivery with a span and metrics: the same steps, timed and traced. */
+/** One delivery with a span and metrics: the same steps, timed and traced (a throw here is caught by the receiver). */
 async function observedDelivery(
   env: ReceiverEnvironment,
   spec: EventListenerSpec & { subject: string },
@@ -112,7 +116,7 @@ async function observedDelivery(
   } catch (error) {
     failure = error
     recordSpanError(span, error)
-    return outcomeOfFailure(env, spec, raw, event, attempt, error)
+    return failureOutcome(env, spec, raw, event, attempt, error)
   } finally {
     span.end()
     handler.inFlight.end()
@@ -124,22 +128,6 @@ async function observedDelivery(
 }
 
 const RESOLVED_ACK: Promise<DeliveryOutcome> = Promise.resolve(ACK)
-
-/** The outcome of a failed handler; if deciding it fails too, the event ends as an internal failure. */
-function outcomeOfFailure(
-  env: ReceiverEnvironment,
-  spec: EventListenerSpec & { subject: string },
-  raw: RawMessage,
-  event: Envelope,
-  attempt: number,
-  error: unknown,
-): DeliveryOutcome {
-  try {
-    return failureOutcome(env, spec, raw, event, attempt, error)
-  } catch (unexpected) {
-    return internalFailure(env, spec, raw, unexpected)
-  }
-}
 
 /** Nothing in a receiver should throw; if something does, the message ends here instead of looping. */
 function internalFailure(

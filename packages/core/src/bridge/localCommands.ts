@@ -26,22 +26,35 @@ export function runLocalCommand(
   waiter: Waiter,
   logger: Logger,
 ): void {
-  const fail = (error: unknown) => {
-    pending.fail(waiter, errorFromWire(errorToWire(error, command.correlationId)))
-  }
   // Asynchronous like any bridge: the caller's code never runs inside the handler's stack.
   RESOLVED.then(() => {
     const handler = route.pick()
     if (handler === undefined) {
-      return fail(new BridgeUnavailableError(`${commandAddressKey(address)} is stopping on this instance`))
+      return fail(
+        pending,
+        waiter,
+        command,
+        new BridgeUnavailableError(`${commandAddressKey(address)} is stopping on this instance`),
+      )
     }
     if (command.deadline !== undefined && command.deadline <= Date.now()) {
       // The caller has given up (or is about to): running it now would only do unwanted work.
       logger.debug({ correlationId: command.correlationId }, 'command expired before pickup, not executed')
-      return fail(new TimeoutError('Deadline passed before the command was picked up'))
+      return fail(
+        pending,
+        waiter,
+        command,
+        new TimeoutError('Deadline passed before the command was picked up'),
+      )
     }
     handler.inFlight.begin()
-    handler.execute({ message: command, span: NOOP_SPAN, traceparent: command.traceparent }).then(
+    let running: Promise<unknown>
+    try {
+      running = handler.execute({ message: command, span: NOOP_SPAN, traceparent: command.traceparent })
+    } catch (error) {
+      running = Promise.reject(error) // an executor that throws instead of rejecting still answers
+    }
+    running.then(
       (output) => {
         handler.inFlight.end()
         pending.settle(waiter, output)
@@ -59,8 +72,13 @@ export function runLocalCommand(
             'command failed with an unhandled error',
           )
         }
-        fail(error)
+        fail(pending, waiter, command, error)
       },
     )
   })
+}
+
+/** Fails the call with the error as the caller would rebuild it from an error reply. */
+function fail(pending: PendingInvocations, waiter: Waiter, command: Envelope, error: unknown): void {
+  pending.fail(waiter, errorFromWire(errorToWire(error, command.correlationId)))
 }
